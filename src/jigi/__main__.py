@@ -1,0 +1,3 @@
+from jigi.cli import main
+
+main()

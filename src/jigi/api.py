@@ -1,0 +1,141 @@
+"""The REST API under /api/v1: one NinjaAPI, one router per domain app, one error format.
+
+Errors always look like {"code": ..., "message": ..., "fields": {field: [messages]}} in the
+caller's language (Accept-Language, or the session's language).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from jigi.core.errors import ApplicationError
+from jigi.orgs.models import ApiToken
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        row = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=digest, revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if row is None:
+            return None
+        request.user = row.user
+        return row.user
+
+
+class TokenHeader(APIKeyHeader):
+    """`X-Api-Key: <token>` for gateways that cannot send an Authorization header."""
+
+    param_name = "X-Api-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        return BearerToken().authenticate(request, key or "")
+
+
+api = NinjaAPI(
+    title="Jigi API",
+    version="1",
+    urls_namespace="api",
+    auth=[django_auth, BearerToken(), TokenHeader()],
+)
+
+
+def _field_name(loc: list | tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path", "form")]
+    return ".".join(parts) or "__all__"
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": lambda e: _("This field is required."),
+    "int_parsing": lambda e: _("Enter a whole number."),
+    "int_from_float": lambda e: _("Enter a whole number (no decimals)."),
+    "int_type": lambda e: _("Enter a whole number."),
+    "string_type": lambda e: _("Enter text."),
+    "string_too_short": lambda e: _("This field is too short."),
+    "string_too_long": lambda e: _("This field is too long."),
+    "date_from_datetime_parsing": lambda e: _("Enter a valid date (YYYY-MM-DD)."),
+    "date_parsing": lambda e: _("Enter a valid date (YYYY-MM-DD)."),
+    "date_type": lambda e: _("Enter a valid date (YYYY-MM-DD)."),
+    "bool_parsing": lambda e: _("Enter true or false."),
+    "enum": lambda e: _("Choose one of the allowed values."),
+    "literal_error": lambda e: _("Choose one of the allowed values."),
+    "greater_than": lambda e: _("The value is too small."),
+    "greater_than_equal": lambda e: _("The value is too small."),
+    "less_than_equal": lambda e: _("The value is too large."),
+    "less_than": lambda e: _("The value is too large."),
+    "json_invalid": lambda e: _("The request body is not valid JSON."),
+    "model_attributes_type": lambda e: _("The request body must be a JSON object."),
+    "dict_type": lambda e: _("The request body must be a JSON object."),
+}
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError):
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors:
+        kind = err.get("type", "")
+        translate = _PYDANTIC_MESSAGES.get(kind)
+        if translate is not None:
+            message = str(translate(err))
+        elif kind == "value_error":
+            # Our own validators raise ValueError with an already-translated message.
+            message = str(err.get("ctx", {}).get("error", err.get("msg", "")))
+        else:
+            message = _("This value is not valid.")
+        fields.setdefault(_field_name(err.get("loc", ())), []).append(message)
+    return api.create_response(
+        request,
+        {"code": "invalid", "message": _("Some fields are not valid."), "fields": fields},
+        status=422,
+    )
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request: HttpRequest, exc: ApplicationError):
+    return api.create_response(request, exc.as_dict(), status=exc.status_code)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError):
+    return api.create_response(
+        request, {"code": "unauthenticated", "message": _("Log in first."), "fields": {}},
+        status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError):
+    return api.create_response(
+        request, {"code": "http_error", "message": str(exc), "fields": {}}, status=exc.status_code
+    )
+
+
+@api.get("/health", auth=None, tags=["system"])
+def health(request: HttpRequest):
+    return {"status": "ok", "time": timezone.now().isoformat()}
+
+
+def _mount() -> None:
+    from jigi.ledger.api import router as ledger_router
+    from jigi.orgs.api import router as orgs_router
+    from jigi.people.api import router as people_router
+    from jigi.savings.api import router as savings_router
+
+    api.add_router("/orgs", orgs_router)
+    api.add_router("/people", people_router)
+    api.add_router("/ledger", ledger_router)
+    api.add_router("/savings", savings_router)
+
+
+_mount()

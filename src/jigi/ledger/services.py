@@ -1,0 +1,205 @@
+"""Writes to the ledger. Every money movement in Jigi ends here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jigi.core.audit import audit_log
+from jigi.core.errors import ApplicationError
+from jigi.core.numbering import next_number
+from jigi.ledger.models import (
+    Account,
+    AccountBalance,
+    Book,
+    ClosedPeriod,
+    JournalEntry,
+    JournalLine,
+)
+from jigi.ledger.rules import LineSpec, UnbalancedEntry, check_lines, reversed_lines
+
+# Chart lookups are hot (every deposit) and charts change rarely: cache per process, keyed by
+# organisation; `chart_cache_clear` is called whenever an account is created.
+_chart_cache: dict[int, dict[str, Account]] = {}
+
+
+def chart_cache_clear() -> None:
+    _chart_cache.clear()
+
+
+def _accounts_for(book: Book) -> dict[str, Account]:
+    chart = _chart_cache.get(book.organisation_id)
+    if chart is None:
+        chart = {a.code: a for a in Account.objects.filter(organisation_id=book.organisation_id)}
+        _chart_cache[book.organisation_id] = chart
+    return chart
+
+
+def entry_post(
+    *,
+    book: Book,
+    lines: list[LineSpec],
+    value_date: date,
+    description: str,
+    acting_user,
+    source_type: str = "",
+    source_id: str = "",
+    posting_date: date | None = None,
+    reversal_of: JournalEntry | None = None,
+    audit: bool = True,
+) -> JournalEntry:
+    """Post one balanced entry; refuse anything else with nothing written.
+
+    Runs in the caller's transaction when there is one (a deposit posts its entry together with
+    the deposit), or in its own. `audit=False` is for callers that audit the business operation
+    themselves in the same transaction (one row per deposit, not two).
+    """
+    try:
+        check_lines(lines)
+    except UnbalancedEntry as exc:
+        raise ApplicationError(
+            "entry_unbalanced", _("The entry does not balance: debits must equal credits."),
+            {"lines": _("Debits must equal credits, with positive whole amounts.")},
+        ) from exc
+    chart = _accounts_for(book)
+    accounts = []
+    for line in lines:
+        account = chart.get(line.account)
+        if account is None:
+            chart_cache_clear()
+            account = Account.objects.filter(
+                organisation_id=book.organisation_id, code=line.account
+            ).first()
+        if account is None or not account.postable:
+            raise ApplicationError(
+                "entry_unknown_account", _("Unknown or non-postable account %(code)s.")
+                % {"code": line.account},
+                {"lines": _("Unknown or non-postable account %(code)s.") % {"code": line.account}},
+            )
+        accounts.append(account)
+    posting_date = posting_date or timezone.localdate()
+    with transaction.atomic():
+        if ClosedPeriod.objects.filter(
+            book=book, year=value_date.year, month=value_date.month
+        ).exists():
+            raise ApplicationError(
+                "period_closed", _("The period %(month)02d/%(year)d is closed for this book.")
+                % {"month": value_date.month, "year": value_date.year},
+                {"value_date": _("This month is closed; post in an open month.")},
+            )
+        number = next_number(f"entry:{book.pk}", posting_date.year)
+        entry = JournalEntry.objects.create(
+            book=book, year=posting_date.year, number=number, value_date=value_date, posting_date=posting_date,
+            description=description[:255], source_type=source_type, source_id=str(source_id),
+            reversal_of=reversal_of, created_by=acting_user if getattr(acting_user, "pk", None) else None,
+        )
+        JournalLine.objects.bulk_create([
+            JournalLine(entry=entry, book=book, value_date=value_date, account=account,
+                        side=line.side, amount=line.amount, subledger=line.subledger)
+            for line, account in zip(lines, accounts, strict=True)
+        ])
+        _balances_add(book, zip(accounts, lines, strict=True))
+        if audit:
+            audit_log(
+                actor=acting_user, event_type="ledger.entry_posted", subject=entry,
+                after={"book": book.code, "number": number,
+                       "total": sum(ln.amount for ln in lines if ln.side == "D")},
+                organisation=book.organisation, unit=book.unit,
+            )
+    return entry
+
+
+def _balances_add(book: Book, pairs) -> None:
+    per_account: dict[int, list[int]] = {}
+    for account, line in pairs:
+        d_c = per_account.setdefault(account.pk, [0, 0])
+        d_c[0 if line.side == "D" else 1] += line.amount
+    # Fixed order (by account id) so two concurrent postings lock balance rows alike: no deadlock.
+    for account_id in sorted(per_account):
+        debit, credit = per_account[account_id]
+        updated = AccountBalance.objects.filter(book=book, account_id=account_id).update(
+            debit=F("debit") + debit, credit=F("credit") + credit
+        )
+        if not updated:
+            AccountBalance.objects.create(
+                book=book, account_id=account_id, debit=debit, credit=credit
+            )
+
+
+def entry_reverse(
+    *, entry: JournalEntry, reason: str, acting_user, value_date: date | None = None
+) -> JournalEntry:
+    """Cancel an entry by posting its mirror image. The original stays as it was."""
+    if not reason.strip():
+        raise ApplicationError("reason_required", _("A reason is required."),
+                               {"reason": _("Say why this entry is reversed.")})
+    with transaction.atomic():
+        locked = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        if locked.reversal_of_id is not None:
+            raise ApplicationError("entry_is_reversal", _("A reversal cannot itself be reversed."))
+        if JournalEntry.objects.filter(reversal_of=locked).exists():
+            raise ApplicationError("entry_already_reversed", _("This entry is already reversed."),
+                                   status_code=409)
+        lines = [LineSpec(ln.account.code, ln.side, ln.amount, ln.subledger)
+                 for ln in locked.lines.select_related("account").order_by("pk")]
+        reversal = entry_post(
+            book=locked.book, lines=reversed_lines(lines),
+            value_date=value_date or timezone.localdate(),
+            description=f"Annulation {locked}: {reason}"[:255], acting_user=acting_user,
+            source_type=locked.source_type, source_id=locked.source_id, reversal_of=locked,
+            audit=False,
+        )
+        audit_log(actor=acting_user, event_type="ledger.entry_reversed", subject=locked,
+                  after={"reversal": reversal.pk, "reason": reason},
+                  organisation=locked.book.organisation, unit=locked.book.unit)
+    return reversal
+
+
+def period_close(*, book: Book, year: int, month: int, acting_user) -> ClosedPeriod:
+    with transaction.atomic():
+        period, created = ClosedPeriod.objects.get_or_create(
+            book=book, year=year, month=month, defaults={"closed_by": acting_user}
+        )
+        if not created:
+            raise ApplicationError("period_already_closed", _("This month is already closed."),
+                                   status_code=409)
+        audit_log(actor=acting_user, event_type="ledger.period_closed", subject=period,
+                  after={"book": book.code, "year": year, "month": month},
+                  organisation=book.organisation, unit=book.unit)
+    return period
+
+
+def chart_seed(*, organisation, acting_user=None) -> int:
+    """Create the organisation's chart from ledger.charts if missing. Returns accounts created."""
+    from jigi.ledger.charts import CHARTS
+
+    rows = CHARTS[organisation.kind]
+    created = 0
+    with transaction.atomic():
+        by_code = {a.code: a for a in Account.objects.filter(organisation=organisation)}
+        for code, name, kind, parent, postable in rows:
+            if code in by_code:
+                continue
+            by_code[code] = Account.objects.create(
+                organisation=organisation, code=code, name=name, kind=kind,
+                parent=by_code.get(parent), postable=postable,
+            )
+            created += 1
+        if created:
+            audit_log(actor=acting_user, event_type="ledger.chart_seeded",
+                      subject=organisation, after={"accounts": created},
+                      organisation=organisation)
+    chart_cache_clear()
+    return created
+
+
+def book_open(*, organisation, code: str, name: str, unit=None, acting_user=None) -> Book:
+    with transaction.atomic():
+        book = Book.objects.create(organisation=organisation, unit=unit, code=code, name=name)
+        audit_log(actor=acting_user, event_type="ledger.book_opened", subject=book,
+                  after={"code": code}, organisation=organisation, unit=unit)
+    return book

@@ -1,0 +1,121 @@
+"""Who may see and change what: the one place that turns a user's roles into query filters.
+
+A role is scoped to an organisation and optionally one unit; a unit scope covers the unit and
+every unit below it (a region's manager sees its caisses). Superusers see everything (the
+system administrator is not a business user and is kept for set-up).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from jigi.orgs.models import HEALTH_ROLES, READ_ONLY_ROLES, Organisation, Role, StaffRole, Unit
+
+
+@dataclass(frozen=True)
+class Grant:
+    organisation_id: int
+    unit_id: int | None
+    unit_path: str | None
+    role: str
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None
+    is_superuser: bool
+    grants: tuple[Grant, ...] = field(default_factory=tuple)
+
+    @property
+    def organisation_ids(self) -> set[int]:
+        return {g.organisation_id for g in self.grants}
+
+    @property
+    def roles(self) -> set[str]:
+        return {g.role for g in self.grants}
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_superuser or bool(self.roles & set(roles))
+
+    @property
+    def sees_health_data(self) -> bool:
+        return self.is_superuser or bool(self.roles & {str(r) for r in HEALTH_ROLES})
+
+    def unit_q(self, prefix: str = "", *, write: bool = False, roles: set[str] | None = None) -> Q:
+        """A filter on a Unit relation (`prefix` is the lookup path to the unit, e.g. "unit__")."""
+        if self.is_superuser:
+            return Q()
+        q = Q(pk__in=[])
+        for g in self._grants(write=write, roles=roles):
+            if g.unit_path is None:
+                q |= Q(**{f"{prefix}organisation_id": g.organisation_id})
+            else:
+                q |= Q(**{f"{prefix}path__startswith": g.unit_path})
+        return q
+
+    def units(self, *, write: bool = False, roles: set[str] | None = None):
+        return Unit.objects.filter(self.unit_q(write=write, roles=roles))
+
+    def covers_unit(self, unit: Unit, *, write: bool = False, roles: set[str] | None = None) -> bool:
+        if self.is_superuser:
+            return True
+        for g in self._grants(write=write, roles=roles):
+            if g.organisation_id != unit.organisation_id:
+                continue
+            if g.unit_path is None or unit.path.startswith(g.unit_path):
+                return True
+        return False
+
+    def _grants(self, *, write: bool, roles: set[str] | None) -> list[Grant]:
+        out = []
+        for g in self.grants:
+            if write and g.role in {str(r) for r in READ_ONLY_ROLES}:
+                continue
+            if roles is not None and g.role not in roles:
+                continue
+            out.append(g)
+        return out
+
+
+def user_scope(user) -> Scope:
+    """The user's scope, computed once per user object (requests build a fresh user each time)."""
+    cached = getattr(user, "_jigi_scope", None)
+    if cached is not None:
+        return cached
+    if user is None or not user.is_authenticated:
+        scope = Scope(user_id=None, is_superuser=False)
+    else:
+        rows = (
+            StaffRole.objects.filter(user=user, revoked_at__isnull=True)
+            .select_related("unit")
+            .order_by("pk")
+        )
+        scope = Scope(
+            user_id=user.pk,
+            is_superuser=user.is_superuser,
+            grants=tuple(
+                Grant(
+                    organisation_id=r.organisation_id,
+                    unit_id=r.unit_id,
+                    unit_path=r.unit.path if r.unit else None,
+                    role=r.role,
+                )
+                for r in rows
+            ),
+        )
+    with contextlib.suppress(AttributeError):
+        user._jigi_scope = scope
+    return scope
+
+
+def primary_organisation(user) -> Organisation | None:
+    scope = user_scope(user)
+    if not scope.grants:
+        return None
+    return Organisation.objects.filter(pk=scope.grants[0].organisation_id).first()
+
+
+__all__ = ["Grant", "Role", "Scope", "primary_organisation", "user_scope"]

@@ -1,0 +1,48 @@
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jigi.core.money import MAX_AMOUNT, MoneyError, round_francs, to_francs
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1500, 1500), ("1500", 1500), ("1 500", 1500), ("1500.00", 1500), (Decimal("25"), 25)],
+)
+def test_to_francs_accepts_whole_francs(value, expected):
+    assert to_francs(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        (1500.0, "float_not_allowed"),
+        (True, "float_not_allowed"),
+        ("12.5", "fractional_franc"),
+        ("abc", "not_a_number"),
+        ("NaN", "not_a_number"),
+        (None, "not_a_number"),
+        (0, "zero"),
+        (-5, "negative"),
+        (MAX_AMOUNT + 1, "too_large"),
+    ],
+)
+def test_to_francs_refuses_what_is_not_money(value, code):
+    with pytest.raises(MoneyError) as exc:
+        to_francs(value)
+    assert str(exc.value) == code
+
+
+@given(st.integers(min_value=1, max_value=MAX_AMOUNT))
+def test_to_francs_round_trips_every_valid_amount(n):
+    assert to_francs(n) == n
+    assert to_francs(str(n)) == n
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=2), st.sampled_from([1, 5, 25, 100]))
+def test_round_francs_is_a_multiple_within_half_a_step(value, multiple):
+    r = round_francs(value, multiple)
+    assert r % multiple == 0
+    assert abs(Decimal(r) - value) <= Decimal(multiple) / 2
