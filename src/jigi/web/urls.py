@@ -10,4 +10,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("jigi.people.urls")),
+    path("", include("jigi.ledger.urls")),
+    path("", include("jigi.savings.urls")),
+    path("", include("jigi.core.urls")),
 ]

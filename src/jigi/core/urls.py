@@ -1,0 +1,2 @@
+# Included in the "web" namespace by jigi/web/urls.py.
+urlpatterns: list = []
