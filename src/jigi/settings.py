@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django.conf.locale
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -91,6 +92,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
+# Django knows no Bambara; declare it so the language switcher and get_language_info work.
+django.conf.locale.LANG_INFO.setdefault(
+    "bm", {"bidi": False, "code": "bm", "name": "Bambara", "name_local": "Bamanankan"}
+)
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("bm", "Bamanankan"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +12,15 @@ from django.utils.translation import gettext_lazy as _
 
 from jigi.core.audit import audit_log, snapshot
 from jigi.core.errors import ApplicationError
-from jigi.orgs.models import ROLE_ORG_KIND, Organisation, Role, StaffRole, Unit, UnitKind
+from jigi.orgs.models import (
+    ROLE_ORG_KIND,
+    ApiToken,
+    Organisation,
+    Role,
+    StaffRole,
+    Unit,
+    UnitKind,
+)
 
 
 def unit_create(
@@ -95,3 +106,15 @@ def staff_user_create(
         role_grant(user=user, organisation=organisation, role=role, unit=unit,
                    acting_user=acting_user)
     return user
+
+
+def api_token_create(*, user, name: str, acting_user=None) -> tuple[ApiToken, str]:
+    """Create a bearer token; the raw key is returned once and only its SHA-256 is stored."""
+    raw = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name[:100], key_hash=hashlib.sha256(raw.encode()).hexdigest()
+        )
+        audit_log(actor=acting_user or user, event_type="token.created", subject=token,
+                  after={"user": user.pk, "name": token.name})
+    return token, raw
