@@ -23,6 +23,13 @@ from jigi.orgs.services import role_grant
 PASSWORD = "pass-1234"
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Real PBKDF2 costs ~0.3 s per user; personas are rebuilt per test. Tests only.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class World:
     orgs: Orgs
