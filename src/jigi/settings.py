@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "jigi.people",
     "jigi.ledger",
     "jigi.savings",
+    "jigi.credit",
     "jigi.web",
     "jigi.demo",
 ]
