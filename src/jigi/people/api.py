@@ -1,5 +1,261 @@
 from __future__ import annotations
 
-from ninja import Router
+from datetime import date, datetime
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Router, Schema
+
+from jigi.core.errors import ApplicationError, NotFound
+from jigi.orgs.models import Organisation
+from jigi.orgs.selectors import get_unit_for_user
+from jigi.people import selectors, services
+from jigi.people.models import Consent, DuplicateCandidate
 
 router = Router(tags=["people"])
+
+
+class MembershipOut(Schema):
+    id: int
+    organisation: str
+    unit_id: int
+    unit_code: str
+    number: str
+    status: str
+    start_date: date
+    end_date: date | None
+
+
+class ConsentOut(Schema):
+    id: int
+    granted_to: str
+    scope: str
+    purpose: str
+    given_at: datetime
+    withdrawn_at: datetime | None
+
+
+class PersonOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    sex: str
+    birth_date: date | None
+    birth_year: int | None
+    birth_year_estimated: bool
+    phone: str
+    nina: str | None
+    village: str
+    commune: str
+    cercle: str
+    region: str
+    literacy: str
+    language: str
+
+
+class PersonDetailOut(PersonOut):
+    memberships: list[MembershipOut]
+    consents: list[ConsentOut]
+    visible_sections: list[str]
+
+
+class PersonIn(Schema):
+    unit_id: int
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    sex: str = Field(max_length=1)
+    birth_date: date | None = None
+    birth_year: int | None = Field(default=None, ge=1800, le=2200)
+    birth_year_estimated: bool = False
+    phone: str = Field(default="", max_length=32)
+    nina: str | None = Field(default=None, max_length=32)
+    village: str = Field(default="", max_length=100)
+    commune: str = Field(default="", max_length=100)
+    cercle: str = Field(default="", max_length=100)
+    region: str = Field(default="", max_length=100)
+    literacy: str = Field(default="none", max_length=8)
+    language: str = Field(default="bm", max_length=8)
+    confirm_not_duplicate: bool = False
+
+
+class PersonPatch(Schema):
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    sex: str | None = Field(default=None, max_length=1)
+    birth_date: date | None = None
+    birth_year: int | None = Field(default=None, ge=1800, le=2200)
+    phone: str | None = Field(default=None, max_length=32)
+    nina: str | None = Field(default=None, max_length=32)
+    village: str | None = Field(default=None, max_length=100)
+    commune: str | None = Field(default=None, max_length=100)
+    cercle: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    literacy: str | None = Field(default=None, max_length=8)
+    language: str | None = Field(default=None, max_length=8)
+
+
+class ConsentIn(Schema):
+    granted_to: str = Field(max_length=16, description="organisation code: KONDO, UTM, MTC")
+    scope: str = Field(max_length=16)
+    purpose: str = Field(max_length=200)
+
+
+class MembershipIn(Schema):
+    unit_id: int
+    start_date: date | None = None
+
+
+class MembershipStatusIn(Schema):
+    status: str = Field(max_length=16)
+
+
+class MergeIn(Schema):
+    survivor_id: int
+    merged_id: int
+    reason: str = Field(max_length=500)
+
+
+class DuplicateOut(Schema):
+    id: int
+    person_id: int
+    other_id: int
+    person_name: str
+    other_name: str
+    reasons: list[str]
+    score: int
+    status: str
+
+
+def _person_out(p) -> dict:
+    return {f: getattr(p, f) for f in PersonOut.model_fields}
+
+
+def _detail(user, p) -> dict:
+    out = _person_out(p)
+    out["memberships"] = [
+        {"id": m.pk, "organisation": m.organisation.code, "unit_id": m.unit_id,
+         "unit_code": m.unit.code, "number": m.number, "status": m.status,
+         "start_date": m.start_date, "end_date": m.end_date}
+        for m in selectors.memberships_visible(user, p)
+    ]
+    out["consents"] = [
+        {"id": c.pk, "granted_to": c.granted_to.code, "scope": c.scope, "purpose": c.purpose,
+         "given_at": c.given_at, "withdrawn_at": c.withdrawn_at}
+        for c in selectors.consents_of(p)
+    ]
+    out["visible_sections"] = sorted(selectors.person_visible_sections(user, p))
+    return out
+
+
+@router.get("/", response=list[PersonOut])
+def search(request: HttpRequest, q: str = "", limit: int = 25):
+    limit = max(1, min(limit, 100))
+    return [_person_out(p) for p in selectors.person_search_for_user(request.user, q, limit=limit)]
+
+
+@router.post("/", response={201: PersonDetailOut})
+def register(request: HttpRequest, payload: PersonIn):
+    unit = get_unit_for_user(request.user, payload.unit_id, write=True)
+    data = payload.dict()
+    data.pop("unit_id")
+    confirm = data.pop("confirm_not_duplicate")
+    person = services.person_register(acting_user=request.user, unit=unit,
+                                      confirm_not_duplicate=confirm, **data)
+    return 201, _detail(request.user, person)
+
+
+@router.get("/duplicates", response=list[DuplicateOut])
+def duplicates(request: HttpRequest):
+    return [
+        {"id": d.pk, "person_id": d.person_id, "other_id": d.other_id,
+         "person_name": d.person.full_name, "other_name": d.other.full_name,
+         "reasons": d.reasons, "score": d.score, "status": d.status}
+        for d in selectors.duplicates_open_for_user(request.user)[:200]
+    ]
+
+
+@router.post("/duplicates/{candidate_id}/dismiss", response=DuplicateOut)
+def duplicate_dismiss(request: HttpRequest, candidate_id: int):
+    d = selectors.duplicates_open_for_user(request.user).filter(pk=candidate_id).first()
+    if d is None:
+        raise NotFound("duplicate_not_found", _("Duplicate candidate not found."))
+    d = services.duplicate_dismiss(acting_user=request.user, candidate=d)
+    return {"id": d.pk, "person_id": d.person_id, "other_id": d.other_id,
+            "person_name": d.person.full_name, "other_name": d.other.full_name,
+            "reasons": d.reasons, "score": d.score, "status": d.status}
+
+
+@router.post("/merge", response=PersonDetailOut)
+def merge(request: HttpRequest, payload: MergeIn):
+    survivor = selectors.get_person_for_user(request.user, payload.survivor_id)
+    merged = selectors.get_person_for_user(request.user, payload.merged_id)
+    person = services.person_merge(acting_user=request.user, survivor=survivor, merged=merged,
+                                   reason=payload.reason)
+    return _detail(request.user, person)
+
+
+@router.get("/{person_id}", response=PersonDetailOut)
+def detail(request: HttpRequest, person_id: int):
+    return _detail(request.user, selectors.get_person_for_user(request.user, person_id))
+
+
+@router.patch("/{person_id}", response=PersonDetailOut)
+def update(request: HttpRequest, person_id: int, payload: PersonPatch):
+    person = selectors.get_person_for_user(request.user, person_id)
+    fields = payload.dict(exclude_unset=True)
+    person = services.person_update(acting_user=request.user, person=person, **fields)
+    return _detail(request.user, person)
+
+
+@router.post("/{person_id}/memberships", response={201: MembershipOut})
+def add_membership(request: HttpRequest, person_id: int, payload: MembershipIn):
+    person = selectors.get_person_for_user(request.user, person_id)
+    unit = get_unit_for_user(request.user, payload.unit_id, write=True)
+    m = services.membership_add(acting_user=request.user, person=person, unit=unit,
+                                start_date=payload.start_date)
+    return 201, {"id": m.pk, "organisation": m.organisation.code, "unit_id": m.unit_id,
+                 "unit_code": m.unit.code, "number": m.number, "status": m.status,
+                 "start_date": m.start_date, "end_date": m.end_date}
+
+
+@router.post("/memberships/{membership_id}/status", response=MembershipOut)
+def membership_status(request: HttpRequest, membership_id: int, payload: MembershipStatusIn):
+    from jigi.orgs.scoping import user_scope
+    from jigi.people.models import Membership
+
+    m = Membership.objects.filter(
+        user_scope(request.user).unit_q("unit__"), pk=membership_id
+    ).select_related("unit", "organisation").first()
+    if m is None:
+        raise NotFound("membership_not_found", _("Membership not found."))
+    m = services.membership_set_status(acting_user=request.user, membership=m,
+                                       status=payload.status)
+    return {"id": m.pk, "organisation": m.organisation.code, "unit_id": m.unit_id,
+            "unit_code": m.unit.code, "number": m.number, "status": m.status,
+            "start_date": m.start_date, "end_date": m.end_date}
+
+
+@router.post("/{person_id}/consents", response={201: ConsentOut})
+def give_consent(request: HttpRequest, person_id: int, payload: ConsentIn):
+    person = selectors.get_person_for_user(request.user, person_id)
+    org = Organisation.objects.filter(code=payload.granted_to.upper()).first()
+    if org is None:
+        raise ApplicationError("invalid", _("Some fields are not valid."),
+                               {"granted_to": _("Unknown organisation.")}, status_code=422)
+    c = services.consent_grant(acting_user=request.user, person=person, granted_to=org,
+                               scope=payload.scope, purpose=payload.purpose)
+    return 201, {"id": c.pk, "granted_to": org.code, "scope": c.scope, "purpose": c.purpose,
+                 "given_at": c.given_at, "withdrawn_at": c.withdrawn_at}
+
+
+@router.post("/consents/{consent_id}/withdraw", response=ConsentOut)
+def withdraw_consent(request: HttpRequest, consent_id: int):
+    c = Consent.objects.select_related("granted_to", "person").filter(pk=consent_id).first()
+    if c is None:
+        raise NotFound("consent_not_found", _("Consent not found."))
+    c = services.consent_withdraw(acting_user=request.user, consent=c)
+    return {"id": c.pk, "granted_to": c.granted_to.code, "scope": c.scope, "purpose": c.purpose,
+            "given_at": c.given_at, "withdrawn_at": c.withdrawn_at}
+
+
+__all__ = ["DuplicateCandidate", "router"]
