@@ -4,13 +4,13 @@ from datetime import date, datetime
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from jigi.core.errors import ApplicationError, NotFound
 from jigi.orgs.models import Organisation
 from jigi.orgs.selectors import get_unit_for_user
 from jigi.people import selectors, services
-from jigi.people.models import Consent, DuplicateCandidate
+from jigi.people.models import Consent
 
 router = Router(tags=["people"])
 
@@ -161,7 +161,7 @@ def register(request: HttpRequest, payload: PersonIn):
     confirm = data.pop("confirm_not_duplicate")
     person = services.person_register(acting_user=request.user, unit=unit,
                                       confirm_not_duplicate=confirm, **data)
-    return 201, _detail(request.user, person)
+    return Status(201, _detail(request.user, person))
 
 
 @router.get("/duplicates", response=list[DuplicateOut])
@@ -213,9 +213,9 @@ def add_membership(request: HttpRequest, person_id: int, payload: MembershipIn):
     unit = get_unit_for_user(request.user, payload.unit_id, write=True)
     m = services.membership_add(acting_user=request.user, person=person, unit=unit,
                                 start_date=payload.start_date)
-    return 201, {"id": m.pk, "organisation": m.organisation.code, "unit_id": m.unit_id,
-                 "unit_code": m.unit.code, "number": m.number, "status": m.status,
-                 "start_date": m.start_date, "end_date": m.end_date}
+    return Status(201, {"id": m.pk, "organisation": m.organisation.code, "unit_id": m.unit_id,
+                        "unit_code": m.unit.code, "number": m.number, "status": m.status,
+                        "start_date": m.start_date, "end_date": m.end_date})
 
 
 @router.post("/memberships/{membership_id}/status", response=MembershipOut)
@@ -244,8 +244,9 @@ def give_consent(request: HttpRequest, person_id: int, payload: ConsentIn):
                                {"granted_to": _("Unknown organisation.")}, status_code=422)
     c = services.consent_grant(acting_user=request.user, person=person, granted_to=org,
                                scope=payload.scope, purpose=payload.purpose)
-    return 201, {"id": c.pk, "granted_to": org.code, "scope": c.scope, "purpose": c.purpose,
-                 "given_at": c.given_at, "withdrawn_at": c.withdrawn_at}
+    return Status(201, {"id": c.pk, "granted_to": org.code, "scope": c.scope,
+                        "purpose": c.purpose, "given_at": c.given_at,
+                        "withdrawn_at": c.withdrawn_at})
 
 
 @router.post("/consents/{consent_id}/withdraw", response=ConsentOut)
@@ -257,5 +258,3 @@ def withdraw_consent(request: HttpRequest, consent_id: int):
     return {"id": c.pk, "granted_to": c.granted_to.code, "scope": c.scope, "purpose": c.purpose,
             "given_at": c.given_at, "withdrawn_at": c.withdrawn_at}
 
-
-__all__ = ["DuplicateCandidate", "router"]
