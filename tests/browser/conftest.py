@@ -50,8 +50,9 @@ def login(page):
         page.goto("/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert "/login/" not in page.url, "login failed"
         return page
 
     return do
