@@ -69,6 +69,11 @@ class Scope:
                 return True
         return False
 
+    def org_wide_ids(self, *, write: bool = False, roles: set[str] | None = None) -> set[int]:
+        """Organisations where the user holds a role not limited to a unit."""
+        return {g.organisation_id for g in self._grants(write=write, roles=roles)
+                if g.unit_id is None}
+
     def _grants(self, *, write: bool, roles: set[str] | None) -> list[Grant]:
         out = []
         for g in self.grants:
