@@ -1,2 +1,8 @@
+from django.urls import path
+
+from jigi.core import views
+
 # Included in the "web" namespace by jigi/web/urls.py.
-urlpatterns: list = []
+urlpatterns = [
+    path("audit/", views.audit_list, name="audit"),
+]
