@@ -22,6 +22,21 @@ def admin_token(world):
     return raw
 
 
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    """The WSGI handler closes the DB connection after each request (close_old_connections),
+    which would end the test's transaction on PostgreSQL; Django's own test client
+    disconnects it the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(

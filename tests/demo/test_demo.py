@@ -66,7 +66,7 @@ def test_ledger_balances_after_demo():
     assert all(row["d"] == row["c"] for row in per_book)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_same_seed_same_data():
     build_demo(members=150, seed=7, today=TODAY, log=lambda m: None)
     first = _digest()
