@@ -23,6 +23,8 @@ def test_to_francs_accepts_whole_francs(value, expected):
         ("12.5", "fractional_franc"),
         ("abc", "not_a_number"),
         ("NaN", "not_a_number"),
+        ("1e3", "not_a_number"),
+        ("0x10", "not_a_number"),
         (None, "not_a_number"),
         (0, "zero"),
         (-5, "negative"),

@@ -5,10 +5,12 @@ This module imports nothing from Django so pure calculation modules can use it.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # 10^15 F CFA is far beyond Mali's GDP; anything larger is a typing error, not money.
 MAX_AMOUNT = 10**15
+_PLAIN = re.compile(r"[+-]?\d{1,20}(\.\d{1,20})?")
 
 
 class MoneyError(ValueError):
@@ -30,6 +32,9 @@ def to_francs(value: object, *, allow_zero: bool = False, allow_negative: bool =
         amount = value
     elif isinstance(value, str):
         cleaned = value.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+        # Plain decimal notation only: "1e3" or "0x10" are typing accidents, not amounts.
+        if not _PLAIN.fullmatch(cleaned):
+            raise MoneyError("not_a_number")
         try:
             amount = Decimal(cleaned)
         except InvalidOperation:

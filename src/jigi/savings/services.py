@@ -433,6 +433,7 @@ def savings_withdrawal_approve(*, acting_user, tx: SavingsTransaction) -> Operat
                             user=pending.created_by, on=pending.value_date, cash=True,
                             drawer=drawer, description=pending.description)
         SavingsTransaction.objects.filter(pk=op.transaction.pk).update(approved_by=acting_user)
+        op.transaction.approved_by = acting_user
         if fee:
             _post_movement(acc=acc, kind=TxKind.FEE, amount=fee, user=acting_user,
                            on=pending.value_date, cash=False, drawer=None,
@@ -795,9 +796,13 @@ def interest_post_caisse(*, caisse: Unit, product: SavingsProduct, period_end: d
         total = 0
         credited: list[tuple[SavingsAccount, int]] = []
         for acc in accounts:
+            first_day = max(start, acc.opened_on)
+            moves = movements.get(acc.pk, [])
+            # Movements dated before the account's first day in the period open its balance.
+            opening_balance = opening.get(acc.pk, 0) + sum(a for d, a in moves if d < first_day)
             result = daily_balance_interest(
-                opening_balance=opening.get(acc.pk, 0), movements=movements.get(acc.pk, []),
-                start=max(start, acc.opened_on), end=end, annual_rate_percent=rate,
+                opening_balance=opening_balance, movements=moves,
+                start=first_day, end=end, annual_rate_percent=rate,
                 days_in_year=product.days_in_year, min_balance=product.min_balance_for_interest,
             )
             if result.amount > 0:
