@@ -832,3 +832,51 @@ def interest_post_caisse(*, caisse: Unit, product: SavingsProduct, period_end: d
                   after={"accounts": len(credited), "total": total, "rate": str(rate)},
                   organisation=caisse.organisation, unit=caisse)
     return InterestRun(posting, True)
+
+
+PRODUCT_EDITABLE = {
+    "interest_rate": "decimal", "min_balance_for_interest": "francs", "min_balance": "francs",
+    "withdrawal_fee": "francs", "approval_threshold": "francs", "dormancy_months": "int",
+    "guarantee_percent": "decimal",
+}
+
+
+def product_update(*, acting_user, product: SavingsProduct, values) -> SavingsProduct:
+    """Change a network product's settings (network administrators)."""
+    scope = user_scope(acting_user)
+    if not (scope.is_superuser or product.organisation_id in scope.org_wide_ids(
+            write=True, roles={Role.NETWORK_ADMIN.value})):
+        raise Forbidden("forbidden", _("Only the network administrator changes products."))
+    errors = {}
+    clean = {}
+    for name, kind in PRODUCT_EDITABLE.items():
+        raw = values.get(name)
+        if raw in (None, ""):
+            continue
+        try:
+            if kind == "decimal":
+                value = Decimal(str(raw).replace(",", "."))
+                if not Decimal(0) <= value <= Decimal(100):
+                    raise ValueError
+                clean[name] = value
+            elif kind == "int":
+                if not str(raw).isdigit() or int(raw) > 240:
+                    raise ValueError
+                clean[name] = int(raw)
+            else:
+                clean[name] = to_francs(raw, allow_zero=True)
+        except (ValueError, ArithmeticError, MoneyError):
+            errors[name] = _("This value is not valid.")
+    if errors:
+        raise ApplicationError("invalid", _("Some fields are not valid."), errors,
+                               status_code=422)
+    with transaction.atomic():
+        p = SavingsProduct.objects.select_for_update().get(pk=product.pk)
+        before = {k: str(getattr(p, k)) for k in clean}
+        for k, v in clean.items():
+            setattr(p, k, v)
+        p.save()
+        audit_log(actor=acting_user, event_type="savings.product_changed", subject=p,
+                  before=before, after={k: str(v) for k, v in clean.items()},
+                  organisation=p.organisation)
+    return p

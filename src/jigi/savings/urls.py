@@ -1,2 +1,17 @@
+from django.urls import path
+
+from jigi.savings import views
+
 # Included in the "web" namespace by jigi/web/urls.py.
-urlpatterns: list = []
+urlpatterns = [
+    path("savings/", views.counter_home, name="savings_counter"),
+    path("savings/drawer/", views.drawer, name="savings_drawer"),
+    path("savings/products/", views.products, name="savings_products"),
+    path("savings/accounts/<int:pk>/", views.account_detail, name="savings_account"),
+    path("savings/accounts/<int:pk>/<str:kind>/", views.account_operation,
+         name="savings_operation"),
+    path("savings/accounts/<int:pk>/statement", views.statement, name="savings_statement"),
+    path("savings/receipts/<int:pk>/", views.receipt, name="savings_receipt"),
+    path("savings/approve/<int:tx_id>/", views.approve, name="savings_approve"),
+    path("savings/members/<int:person_id>/", views.member_savings, name="savings_member"),
+]
