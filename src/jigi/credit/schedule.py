@@ -542,6 +542,13 @@ class _Cumulative:
         if t.amortization is Amortization.EQUAL_INSTALLMENTS:
             if t.interest_method is InterestMethod.DECLINING_BALANCE:
                 self.emi = self.pmt(self.principal, max(1, self.gp + 1))
+                if self.emi <= 0:
+                    # Fineract would loop on an instalment rounded to nothing; refuse instead.
+                    multiple = t.installment_multiples_of
+                    raise ScheduleError(
+                        "installment_multiples_of" if multiple else "principal",
+                        _("the instalment rounds to zero: lend more or round to a smaller amount"),
+                    )
         else:
             self.fixed_principal = self._divide(self.principal, self.remaining_principal_periods(0))
 
