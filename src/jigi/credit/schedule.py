@@ -196,7 +196,7 @@ class Schedule:
     terms: LoanTerms
     installments: tuple[Installment, ...]
     upfront_fees: Decimal  # withheld at disbursement
-    compulsory_savings: Decimal  # blocked at disbursement, released at the end
+    compulsory_savings: Decimal  # blocked at disbursement, released as the loan is repaid
     net_disbursed: Decimal = field(init=False)
 
     def __post_init__(self) -> None:

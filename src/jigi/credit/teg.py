@@ -12,7 +12,9 @@ where t_k is the time of payment k in periods since the disbursement; then the T
 
 - Net disbursed = principal - upfront fees (application fee, insurance, ... withheld at
   disbursement) and, only when the product says so, - compulsory savings (blocked at
-  disbursement and given back with the last instalment).
+  disbursement and released as the loan is repaid, in proportion to the principal repaid by
+  each instalment, which lowers that instalment's outflow; interest on those savings is
+  ignored).
 - Payments = each instalment's total (principal + interest + per-instalment fees).
 - Period base: the month for monthly (and seasonal) schedules, the week for weekly ones, the day
   for schedules in days. Time in months counts whole calendar months from the disbursement date
@@ -160,7 +162,7 @@ def teg_of_schedule(schedule: Schedule, *, include_compulsory_savings: bool | No
     """The TEG of a schedule: upfront fees withheld, every instalment total paid on its date.
 
     `include_compulsory_savings` defaults to the terms' setting; with it, the blocked savings
-    reduce the amount disbursed and come back with the last instalment.
+    reduce the amount disbursed and come back as the principal is repaid.
     """
     terms = schedule.terms
     include = (
@@ -170,10 +172,21 @@ def teg_of_schedule(schedule: Schedule, *, include_compulsory_savings: bool | No
     )
     net = schedule.net_disbursed
     payments = [(i.due_on, i.total) for i in schedule.installments]
-    if include and schedule.compulsory_savings:
-        net -= schedule.compulsory_savings
-        last_on, last_total = payments[-1]
-        payments[-1] = (last_on, last_total - schedule.compulsory_savings)
+    savings = schedule.compulsory_savings
+    if include and savings:
+        # Blocked at disbursement, released as the loan is repaid: each instalment gets back
+        # the savings' share of the principal it repays (cumulative rounding to the currency
+        # unit, so that exactly the whole savings comes back).
+        net -= savings
+        quantum = Decimal(1).scaleb(-terms.currency_digits)
+        repaid = Decimal(0)
+        released = Decimal(0)
+        for index, installment in enumerate(schedule.installments):
+            repaid += installment.principal
+            target = (savings * repaid / terms.principal).quantize(quantum, ROUND_HALF_EVEN)
+            on, total = payments[index]
+            payments[index] = (on, total - (target - released))
+            released = target
     return teg_from_cash_flows(
         disbursed_on=terms.disbursed_on,
         net_disbursed=net,
