@@ -59,11 +59,32 @@ def test_demo_builds_a_mali_network(capsys):
 
 
 @pytest.mark.django_db
-def test_ledger_balances_after_demo():
+def test_savings_history_balances_the_ledger_and_the_accounts():
+    from jigi.ledger.selectors import ledger_verify
+    from jigi.savings.models import Receipt, SavingsAccount, SavingsTransaction, ShareAccount
+
     build_demo(members=120, seed=5, today=TODAY, log=lambda m: None)
-    per_book = JournalLine.objects.values("book").annotate(
-        d=Sum("amount", filter=Q(side="D")), c=Sum("amount", filter=Q(side="C")))
+    per_book = list(JournalLine.objects.values("book").annotate(
+        d=Sum("amount", filter=Q(side="D")), c=Sum("amount", filter=Q(side="C"))))
+    assert per_book
     assert all(row["d"] == row["c"] for row in per_book)
+    assert ShareAccount.objects.count() == SavingsAccount.objects.count() == 120
+    # The GL deposits account equals the sum of the members' balances.
+    deposits = JournalLine.objects.filter(account__code="251").aggregate(
+        d=Sum("amount", filter=Q(side="D")), c=Sum("amount", filter=Q(side="C")))
+    assert deposits["c"] - deposits["d"] == SavingsAccount.objects.aggregate(
+        s=Sum("balance"))["s"]
+    # Every account's last transaction carries its balance; receipts are gapless per caisse.
+    for acc in SavingsAccount.objects.all()[:30]:
+        last = SavingsTransaction.objects.filter(account=acc).order_by("value_date", "pk").last()
+        assert (last.balance_after if last else 0) == acc.balance
+    for caisse_id, year in Receipt.objects.values_list("caisse_id", "year").distinct():
+        numbers = list(Receipt.objects.filter(caisse_id=caisse_id, year=year).order_by(
+            "number").values_list("number", flat=True))
+        assert numbers == list(range(1, len(numbers) + 1))
+    from jigi.ledger.models import Book
+
+    assert all(ledger_verify(b) == [] for b in Book.objects.all())
 
 
 @pytest.mark.django_db(transaction=True)
