@@ -10,12 +10,22 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def month_length(year: int, month: int) -> int:
+    """Days in a month (a table lookup: calendar.monthrange is slow in the schedule loop)."""
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _MONTH_DAYS[month - 1]
+
 
 def add_months(on: date, months: int) -> date:
     """`LocalDate.plusMonths`: same day of month, clamped to the target month's length."""
-    index = on.year * 12 + (on.month - 1) + months
-    year, month0 = divmod(index, 12)
-    day = min(on.day, calendar.monthrange(year, month0 + 1)[1])
+    year, month0 = divmod(on.year * 12 + on.month - 1 + months, 12)
+    day = on.day
+    if day > 28:
+        day = min(day, month_length(year, month0 + 1))
     return date(year, month0 + 1, day)
 
 
@@ -38,8 +48,7 @@ def adjust_to_seed(on: date, seed: date) -> date:
     February) returns to the seed's day in the following months (31 March, not 28 March).
     """
     if seed.day > 28 and on.day >= 28:
-        length = calendar.monthrange(on.year, on.month)[1]
-        return on.replace(day=min(length, seed.day))
+        return on.replace(day=min(month_length(on.year, on.month), seed.day))
     return on
 
 

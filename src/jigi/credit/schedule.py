@@ -334,7 +334,9 @@ class _Money:
 
     def of(self, value: Decimal) -> Decimal:
         multiple = self.multiple
-        if multiple and value > 0:
+        if not multiple:
+            return value.quantize(self.quantum, ROUND_HALF_EVEN, EXACT)
+        if value > 0:
             ratio = EXACT.divide(value, multiple)
             floor = ratio.to_integral_value(ROUND_FLOOR) * multiple
             ceiling = ratio.to_integral_value(ROUND_CEILING) * multiple
@@ -346,8 +348,9 @@ class _Money:
         """`Money.multiplyRetainScale`: amount x factor (MathContext), then Money.of."""
         if factor == 1:
             return amount
-        product = MC.multiply(amount, factor)
-        return self.of(product.quantize(self.quantum, rounding=ROUND_HALF_EVEN, context=EXACT))
+        scaled = MC.multiply(amount, factor).quantize(self.quantum, ROUND_HALF_EVEN, EXACT)
+        # Money.of re-applies the scale (a no-op now) and the in-multiples-of, if any.
+        return self.of(scaled) if self.multiple else scaled
 
 
 def round_to_multiple(value: Decimal, multiple: int) -> Decimal:
@@ -358,8 +361,9 @@ def round_to_multiple(value: Decimal, multiple: int) -> Decimal:
 
 def _fee_amounts(
     terms: LoanTerms, money: _Money
-) -> tuple[Decimal, Callable[[Decimal, Decimal], Decimal]]:
-    """Upfront total, and a function giving an instalment's fees from its principal/interest."""
+) -> tuple[Decimal, Callable[[Decimal, Decimal], Decimal] | None]:
+    """Upfront total, and a function giving an instalment's fees from its principal and
+    interest (None when the product has no per-instalment fee)."""
     upfront = ZERO
     per_installment: list[Fee] = []
     for fee in terms.fees:
@@ -386,7 +390,7 @@ def _fee_amounts(
                 total = money.of(total + MC.divide(EXACT.multiply(base, fee.amount), HUNDRED))
         return total
 
-    return upfront, installment_fees
+    return upfront, (installment_fees if per_installment else None)
 
 
 # --------------------------------------------------------------------------- Fineract cumulative
@@ -415,12 +419,29 @@ class _Cumulative:
         self.gi = terms.grace_on_interest_payment
         self.gc = terms.grace_on_interest_charged
         self.periods_in_year = self._periods_in_one_year()
+        # annual / periods-in-year / 100 with the MathContext, as Fineract divides; the daily
+        # method's "one day of year" rate is the same expression.
+        self.rate_per_period_unit = MC.divide(
+            MC.divide(self.annual, Decimal(self.periods_in_year)), HUNDRED
+        )
+        self.one_day_rate = self.rate_per_period_unit
+        self.same_as_repayment_rate = EXACT.multiply(self.rate_per_period_unit, Decimal(self.every))
+        # Same-as-repayment interest without partial periods: one rate for every period
+        # (None = compute per period). A zero rate is constant too but falsy: recomputed, fine.
+        self.constant_rate: Decimal | None = (
+            None
+            if self.daily or terms.allow_partial_period_interest
+            else self.same_as_repayment_rate
+        )
         self.principal = terms.principal
         self.emi: Decimal | None = None
         self.fixed_principal: Decimal | None = None
         self.total_interest_due = ZERO
         self.total_interest_no_grace = ZERO
         self.flat_per_installment = ZERO
+        self.flat_averaged_interest = ZERO
+        self.flat_interest_after_grace = ZERO
+        self.flat_principal = ZERO
 
     # ---- dates (DefaultScheduledDateGenerator)
 
@@ -431,13 +452,17 @@ class _Cumulative:
             return start + timedelta(weeks=count)
         return add_months(start, count)
 
-    def next_due(self, last: date, first: bool) -> date:
-        if first and self.t.first_repayment_on is not None:
-            return self.t.first_repayment_on
-        due = self._period_date(last, self.every)
-        if self.unit is RepaymentUnit.MONTHS:
-            due = adjust_to_seed(due, self.seed)
-        return due
+    def due_date(self, k: int) -> date:
+        """Due date of repayment k (1-based), as generateNextRepaymentDate chains them.
+
+        Fineract adds one period to the previous due date, then (monthly) puts back the seed's
+        day when a short month clamped it. That chain equals adding k periods to the start in
+        one step (the seed's day, clamped to each month), which avoids walking the chain.
+        """
+        first = self.t.first_repayment_on
+        if first is None:
+            return self._period_date(self.t.disbursed_on, k * self.every)
+        return self._period_date(first, (k - 1) * self.every)
 
     def ideal_disbursement(self, first_due: date) -> date:
         if self.unit is RepaymentUnit.MONTHS:
@@ -473,23 +498,17 @@ class _Cumulative:
 
     def periodic_rate(self, start: date, end: date, *, for_pmt: bool) -> Decimal:
         """periodicInterestRate: the fraction of the balance charged for start..end."""
-        per_year = Decimal(self.periods_in_year)
-        if for_pmt:
-            frequency = Decimal(self.every)
-        elif self.daily or self.t.allow_partial_period_interest:
-            frequency = self.periods_between(start, end)
-        else:
-            frequency = Decimal(self.every)
         if self.daily:
-            one_day = MC.divide(MC.divide(self.annual, per_year), HUNDRED)
-            days = Decimal((end - start).days)
             if self.unit is RepaymentUnit.MONTHS and (
                 for_pmt or self.t.days_in_month is DaysInMonth.D30
             ):
-                # The EMI is always computed on 30-day months (pmtForInstallment passes DAYS_30).
-                days = MC.multiply(frequency, Decimal(30))
-            return MC.multiply(one_day, days)
-        return EXACT.multiply(MC.divide(MC.divide(self.annual, per_year), HUNDRED), frequency)
+                # 30-day months; the EMI always uses them (pmtForInstallment passes DAYS_30).
+                frequency = Decimal(self.every) if for_pmt else self.periods_between(start, end)
+                return MC.multiply(self.one_day_rate, MC.multiply(frequency, Decimal(30)))
+            return MC.multiply(self.one_day_rate, Decimal((end - start).days))
+        if self.t.allow_partial_period_interest and not for_pmt:
+            return EXACT.multiply(self.rate_per_period_unit, self.periods_between(start, end))
+        return self.same_as_repayment_rate
 
     def remaining_principal_periods(self, elapsed: int) -> int:
         return self.n - elapsed - max(0, self.gp - elapsed)
@@ -532,13 +551,28 @@ class _Cumulative:
                 term = self.periods_between(t.disbursed_on, loan_end)
             else:
                 term = Decimal(self.n * self.every)  # Fineract's loan term frequency
-            rate = EXACT.multiply(
-                MC.divide(MC.divide(self.annual, Decimal(self.periods_in_year)), HUNDRED), term
-            )
+            rate = EXACT.multiply(self.rate_per_period_unit, term)
             self.total_interest_no_grace = money.retain_scale(self.principal, rate)
             self.flat_per_installment = self._divide(self.total_interest_no_grace, self.n)
             free = money.retain_scale(self.flat_per_installment, Decimal(self.gc))
             self.total_interest_due = self.total_interest_no_grace - free
+            # The averaged interest of a paying period (equal instalments) and the principal
+            # of a paying period are the same every period: computed once here (Fineract
+            # recomputes them each period from the same inputs).
+            per = self.flat_per_installment
+            free_by_multiply = per if self.gc == 1 else money.of(MC.multiply(per, Decimal(self.gc)))
+            self.flat_averaged_interest = self._divide(
+                self.total_interest_no_grace - free_by_multiply, self.remaining_interest_periods(0)
+            )
+            self.flat_interest_after_grace = self._divide(
+                self.total_interest_due, self.remaining_interest_periods(self.gi)
+            )
+            if t.fixed_principal_percent is not None:
+                self.flat_principal = self._percent_of_principal()
+            else:
+                self.flat_principal = self._divide(
+                    self.principal, self.remaining_principal_periods(0)
+                )
         if t.amortization is Amortization.EQUAL_INSTALLMENTS:
             if t.interest_method is InterestMethod.DECLINING_BALANCE:
                 self.emi = self.pmt(self.principal, max(1, self.gp + 1))
@@ -549,6 +583,9 @@ class _Cumulative:
                         "installment_multiples_of" if multiple else "principal",
                         _("the instalment rounds to zero: lend more or round to a smaller amount"),
                     )
+        elif t.fixed_principal_percent is not None:
+            # calculateEqualPrincipalDueForInstallment: the percentage wins over the division.
+            self.fixed_principal = self._percent_of_principal()
         else:
             self.fixed_principal = self._divide(self.principal, self.remaining_principal_periods(0))
 
@@ -584,11 +621,13 @@ class _Cumulative:
         cumulative_principal: Decimal,
     ) -> tuple[Decimal, Decimal, Decimal]:
         """CumulativeDecliningBalanceInterestLoanScheduleGenerator.calculatePrincipalInterest..."""
-        rate = self.periodic_rate(start, end, for_pmt=False)
-        before = self.money.retain_scale(outstanding, rate)
-        after = before
-        if p <= self.gi or p <= self.gc:
-            after = ZERO
+        rate = self.constant_rate or self.periodic_rate(start, end, for_pmt=False)
+        money = self.money
+        if money.multiple:
+            before = money.retain_scale(outstanding, rate)
+        else:  # the same, inlined: this is the hot path of every schedule
+            before = MC.multiply(outstanding, rate).quantize(money.quantum, ROUND_HALF_EVEN, EXACT)
+        after = ZERO if p <= self.gi or p <= self.gc else before
         if after > 0:
             interest = brought_forward + after
             deferred = ZERO
@@ -600,17 +639,17 @@ class _Cumulative:
             deferred = brought_forward + before
         # The period's own interest (without what was deferred from earlier periods).
         own = interest - brought_forward if interest > 0 else deferred - brought_forward
-        if self.t.amortization is Amortization.EQUAL_INSTALLMENTS:
-            assert self.emi is not None
-            principal = self.emi - own
-        elif self.t.fixed_principal_percent is not None:
-            principal = self._percent_of_principal()
-        else:
-            assert self.fixed_principal is not None
-            principal = self.fixed_principal
         if p <= self.gp:
             principal = ZERO
-        principal = self.adjust_principal_if_last(principal, cumulative_principal + principal, p)
+        elif self.emi is not None:  # equal instalments
+            principal = self.emi - own
+        else:
+            assert self.fixed_principal is not None  # equal principal (or its percentage)
+            principal = self.fixed_principal
+        # adjustPrincipalIfLastRepaymentPeriod
+        remaining = self.principal - cumulative_principal - principal
+        if remaining < 0 or p == self.n:
+            principal += remaining
         return principal, interest, deferred
 
     def flat_interest(self, p: int, brought_forward: Decimal) -> tuple[Decimal, Decimal]:
@@ -624,18 +663,14 @@ class _Cumulative:
             if p == self.gi + 1:
                 return brought_forward + per, ZERO
             return per, brought_forward
-        # calculateTotalFlatInterestForInstallmentAveragingOutGracePeriods
+        # calculateTotalFlatInterestForInstallmentAveragingOutGracePeriods: the total less the
+        # interest-free share, spread over the paying periods; once a grace on payment is over
+        # (the last grace period before p is then gi), the interest due over what remains.
         if p <= self.gi or p <= self.gc:
             return ZERO, brought_forward
-        free = per if self.gc == 1 else self.money.of(MC.multiply(per, Decimal(self.gc)))
-        real = self.total_interest_no_grace - free
-        interest = self._divide(real, self.remaining_interest_periods(0))
-        elapsed = max((g for g in range(1, self.gi + 1) if g < p), default=0)
-        if elapsed > 0:
-            interest = self._divide(
-                self.total_interest_due, self.remaining_interest_periods(elapsed)
-            )
-        return interest, brought_forward
+        if self.gi > 0:
+            return self.flat_interest_after_grace, brought_forward
+        return self.flat_averaged_interest, brought_forward
 
     def flat(
         self,
@@ -648,12 +683,7 @@ class _Cumulative:
         money = self.money
         interest, deferred = self.flat_interest(p, brought_forward)
         # calculateTotalPrincipalPerPeriodWithoutGrace
-        if self.t.fixed_principal_percent is not None:
-            principal = self._percent_of_principal()
-        else:
-            principal = self._divide(self.principal, self.remaining_principal_periods(0))
-        if p <= self.gp:
-            principal = ZERO
+        principal = ZERO if p <= self.gp else self.flat_principal
         multiple = self.t.installment_multiples_of
         if multiple:
             # Round principal and interest to the multiple, keep the exact interest: the
@@ -676,11 +706,7 @@ class _Cumulative:
 
     def run(self) -> tuple[Installment, ...]:
         t = self.t
-        dues: list[date] = []
-        due = t.disbursed_on
-        for k in range(self.n):
-            due = self.next_due(due, k == 0)
-            dues.append(due)
+        dues = [self.due_date(k) for k in range(1, self.n + 1)]
         self.setup(loan_end=dues[-1])
         first_due = dues[0]
         ideal = self.ideal_disbursement(first_due)
@@ -699,7 +725,7 @@ class _Cumulative:
                 raise ScheduleError(
                     "interest_rate", _("the instalments never repay the principal with these terms")
                 )
-            due = dues[p - 1] if p <= self.n else self.next_due(rows[-1].due_on, False)
+            due = dues[p - 1] if p <= self.n else self.due_date(p)
             interest_start = start
             if (start < ideal or start < first_due) and start == t.disbursed_on:
                 # calculateInterestStartDateForPeriod: the first period's interest runs from
@@ -723,20 +749,15 @@ class _Cumulative:
             else:
                 reduce -= principal
                 principal = ZERO
-            outstanding = self.money.of(outstanding - principal) if principal else outstanding
+            # Money.minus: both are already currency amounts (and multiples), so is the result.
+            outstanding -= principal
             if outstanding < 0:
                 principal += outstanding
                 outstanding = ZERO
-            fees = installment_fees(principal, interest)
+            fees = installment_fees(principal, interest) if installment_fees else ZERO
             rows.append(
                 Installment(
-                    number=p,
-                    due_on=due,
-                    principal=principal,
-                    interest=interest,
-                    fees=fees,
-                    total=principal + interest + fees,
-                    balance=outstanding,
+                    p, due, principal, interest, fees, principal + interest + fees, outstanding
                 )
             )
             cumulative_principal += principal
@@ -832,7 +853,7 @@ def _dated_installments(terms: LoanTerms, plan: SeasonalPlan) -> tuple[Installme
                     part = adjusted
         outstanding -= part
         paid += part
-        fees = installment_fees(part, interest)
+        fees = installment_fees(part, interest) if installment_fees else ZERO
         rows.append(
             Installment(
                 number=index + 1,

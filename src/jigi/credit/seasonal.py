@@ -22,7 +22,6 @@ Every pattern is checked against `ScheduleLimits` (term, number of instalments, 
 
 from __future__ import annotations
 
-import calendar
 import csv
 import unicodedata
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from jigi.credit.calendar_math import add_months, adjust_to_seed
+from jigi.credit.calendar_math import add_months, adjust_to_seed, month_length
 from jigi.credit.schedule_errors import ScheduleError
 from jigi.credit.schedule_errors import gettext_noop as _
 
@@ -201,7 +200,7 @@ def _months_text(months: tuple[int, ...]) -> str:
 
 
 def _on_day(year: int, month: int, day: int) -> date:
-    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+    return date(year, month, min(day, month_length(year, month)))
 
 
 def _plan_crop(

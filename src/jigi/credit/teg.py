@@ -89,6 +89,8 @@ def periods_since(start: date, on: date, base: TegBase) -> float:
         return days / 7
     months = months_between(start, on)
     anchor = add_months(start, months)
+    if anchor == on:  # the usual case: due on the disbursement's day of the month
+        return float(months)
     following = add_months(start, months + 1)
     return months + (on - anchor).days / (following - anchor).days
 
