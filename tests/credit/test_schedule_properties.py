@@ -17,6 +17,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from jigi.credit.calendar_math import add_months, adjust_to_seed
 from jigi.credit.schedule import (
     Amortization,
     DaysInMonth,
@@ -189,3 +190,43 @@ def test_equal_instalments_are_equal_but_the_last(principal, repayments, rate, m
     assert len(totals) <= 1
     if multiple and totals:
         assert totals.pop() % multiple == 0
+
+
+def chained_due_dates(start, first, unit, every, count):
+    """Fineract's generateNextRepaymentDate, one period after the other (the reference)."""
+    seed = first or start
+    dates = []
+    last = start
+    for k in range(count):
+        if k == 0 and first is not None:
+            due = first
+        elif unit is RepaymentUnit.MONTHS:
+            due = adjust_to_seed(add_months(last, every), seed)
+        else:
+            due = last + timedelta(days=every * (7 if unit is RepaymentUnit.WEEKS else 1))
+        dates.append(due)
+        last = due
+    return dates
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(date(2020, 1, 1), date(2032, 12, 31)),
+    first_offset=st.one_of(st.none(), st.integers(1, 90)),
+    unit=st.sampled_from(list(RepaymentUnit)),
+    every=st.integers(1, 3),
+    count=st.integers(1, 40),
+)
+def test_due_dates_equal_fineracts_chained_dates(start, first_offset, unit, every, count):
+    first = None if first_offset is None else start + timedelta(days=first_offset)
+    terms = LoanTerms(
+        principal=Decimal(count * 1000),
+        interest_rate=Decimal(0),
+        repayments=count,
+        repayment_every=every,
+        repayment_unit=unit,
+        disbursed_on=start,
+        first_repayment_on=first,
+    )
+    dues = [i.due_on for i in generate_schedule(terms).installments]
+    assert dues == chained_due_dates(start, first, unit, every, count)

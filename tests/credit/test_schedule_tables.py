@@ -341,3 +341,32 @@ def test_upfront_fees_cannot_take_the_whole_principal():
     with pytest.raises(ScheduleError) as exc:
         generate_schedule(terms)
     assert exc.value.field == "fees"
+
+
+def test_partial_period_interest_counts_the_broken_first_month_of_a_flat_loan():
+    # First repayment 45 days after disbursement: the loan runs from 1 January 2025 to 15
+    # January 2026, 12 months and 14/31 of a month (calculatePeriodsBetweenDates), so the flat
+    # interest is 100000 x 1.5 % x 12.4516129 = 18677.42 -> 18,677 instead of 18,000;
+    # 18677 / 12 = 1556.42 -> 1,556 a month, the last 18677 - 11 x 1556 = 1,561.
+    terms = {
+        "principal": D(100000),
+        "interest_rate": D(18),
+        "interest_method": InterestMethod.FLAT,
+        "repayments": 12,
+        "disbursed_on": date(2025, 1, 1),
+        "first_repayment_on": date(2025, 2, 15),
+    }
+    assert generate_schedule(LoanTerms(**terms)).total_interest == D(18000)
+    partial = generate_schedule(LoanTerms(**terms, allow_partial_period_interest=True))
+    assert partial.total_interest == D(18677)
+    assert [int(i.interest) for i in partial.installments] == [1556] * 11 + [1561]
+
+
+def test_errors_carry_a_translatable_template():
+    with pytest.raises(ScheduleError) as exc:
+        LoanTerms(**{**DOMAIN_LOAN, "principal": D("100.5")})
+    error = exc.value
+    assert error.template == "must have at most %(digits)s digits after the point"
+    assert error.message == "must have at most 0 digits after the point"
+    french = {"must have at most %(digits)s digits after the point": "%(digits)s décimales au plus"}
+    assert error.translated(lambda text: french.get(text, text)) == "0 décimales au plus"
