@@ -19,6 +19,11 @@ def audit_log(
     organisation: Any = None,
     unit: Any = None,
 ) -> AuditEvent:
+    if organisation is None and unit is not None:
+        # The unit's organisation id is on the row already: no query for the organisation.
+        organisation_id = unit.organisation_id
+    else:
+        organisation_id = organisation.pk if organisation is not None else None
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         event_type=event_type,
@@ -26,7 +31,7 @@ def audit_log(
         subject_id=str(subject.pk),
         before=before,
         after=after,
-        organisation=organisation,
+        organisation_id=organisation_id,
         unit=unit,
     )
 

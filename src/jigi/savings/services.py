@@ -83,8 +83,15 @@ def clean_amount(value, field: str = "amount") -> int:
     return amount
 
 
+_book_ids: dict[int, Book] = {}
+
+
 def _book(caisse: Unit) -> Book:
-    return Book.objects.get(unit=caisse)
+    # A caisse's book never changes once opened: cache it per process (hot path).
+    book = _book_ids.get(caisse.pk)
+    if book is None:
+        book = _book_ids[caisse.pk] = Book.objects.select_related("organisation").get(unit=caisse)
+    return book
 
 
 def _require_counter(user, caisse: Unit, roles: set[str] = COUNTER_ROLES) -> None:
@@ -128,8 +135,8 @@ def _open_drawer(user, caisse: Unit) -> DrawerSession:
 
 
 def _lock(account_id: int) -> SavingsAccount:
-    return SavingsAccount.objects.select_for_update().select_related("product", "caisse").get(
-        pk=account_id)
+    return SavingsAccount.objects.select_for_update().select_related(
+        "product", "caisse", "person").get(pk=account_id)
 
 
 def _check_usable(account: SavingsAccount, *, for_debit: bool) -> None:
@@ -328,7 +335,7 @@ def _post_movement(*, acc: SavingsAccount, kind: str, amount: int, user, on: dat
               after={"account": acc.number, "amount": amount, "status": status,
                      "balance_after": tx.balance_after,
                      "receipt": str(rec) if rec else None},
-              organisation=acc.caisse.organisation, unit=acc.caisse)
+              unit=acc.caisse)
     return Operation(tx, rec)
 
 

@@ -1,0 +1,271 @@
+"""Savings benchmarks (issue #3).
+
+    .venv/bin/python bench/bench_savings.py [--deposits 5000] [--http]
+
+1. deposits through the service layer on SQLite, one transaction each, vs a raw-SQL floor
+   writing the same rows (operation, journal entry + 2 lines, balances, receipt, counters,
+   audit row) in one transaction per deposit;
+2. interest posting for one caisse of 1,000 accounts with a year of history;
+3. with --http: deposits through the HTTP API (waitress, `jigi serve`) with 8 concurrent
+   clients on PostgreSQL (database jigi_bench on 127.0.0.1:5432), throughput and latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+JIGI = str(Path(sys.executable).with_name("jigi"))
+
+
+def setup_django(url: str) -> None:
+    os.environ["JIGI_DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jigi.settings")
+    import django
+
+    django.setup()
+
+
+def world(n_accounts: int):
+    from django.contrib.auth import get_user_model
+
+    from jigi.orgs.bootstrap import accounting_unit_create, organisations_bootstrap
+    from jigi.orgs.models import Role, UnitKind
+    from jigi.orgs.services import role_grant
+    from jigi.people.models import Person
+    from jigi.people.names import name_key, search_name
+    from jigi.savings.models import SavingsAccount
+    from jigi.savings.services import drawer_open
+    from jigi.savings.setup import kondo_products_seed
+
+    orgs = organisations_bootstrap()
+    caisse = accounting_unit_create(organisation=orgs.kondo, kind=UnitKind.CAISSE, code="B001",
+                                    name="Caisse de banc d'essai", parent=orgs.network)
+    teller = get_user_model().objects.create_user("bench_teller", password="bench-pass-1")
+    role_grant(user=teller, organisation=orgs.kondo, role=Role.TELLER, unit=caisse)
+    _share, products = kondo_products_seed(organisation=orgs.kondo)
+    persons = Person.objects.bulk_create([
+        Person(first_name="Awa", last_name=f"Bench{i}", sex="F", birth_year=1980,
+               search_name=search_name("Awa", f"Bench{i}"), name_key=name_key("Awa", "Bench"))
+        for i in range(n_accounts)])
+    start = date.today() - timedelta(days=400)
+    accounts = SavingsAccount.objects.bulk_create([
+        SavingsAccount(number=f"B001-EPV-{i:06d}", product=products["EPV"], caisse=caisse,
+                       person=p, opened_on=start) for i, p in enumerate(persons)])
+    drawer_open(acting_user=teller, caisse=caisse, amount=1_000_000)
+    return caisse, teller, products, accounts
+
+
+def bench_service_vs_floor(n: int) -> None:
+    from django.db import connection, transaction
+
+    from jigi.savings.services import savings_deposit
+
+    caisse, teller, _products, accounts = world(200)
+    rng = random.Random(1)
+    t = time.perf_counter()
+    for _ in range(n):
+        savings_deposit(acting_user=teller, account=rng.choice(accounts),
+                        amount=rng.randrange(1, 200) * 100)
+    service = n / (time.perf_counter() - t)
+
+    # Floor: the same rows by hand-written SQL, one transaction per deposit.
+    from jigi.ledger.models import Account, Book
+
+    book = Book.objects.get(unit=caisse)
+    acc_ids = dict(Account.objects.filter(organisation=caisse.organisation,
+                                          code__in=["102", "251"]).values_list("code", "pk"))
+    q = connection.ops.quote_name
+    today = date.today()
+    t = time.perf_counter()
+    for k in range(n):
+        acc = rng.choice(accounts)
+        amount = rng.randrange(1, 200) * 100
+        with transaction.atomic(), connection.cursor() as c:
+            c.execute("UPDATE core_counter SET value = value + 1 WHERE scope = %s AND year = %s "
+                      "RETURNING value", [f"receipt:{caisse.pk}", today.year])
+            receipt = c.fetchone()[0]
+            c.execute("UPDATE core_counter SET value = value + 1 WHERE scope = %s AND year = %s "
+                      "RETURNING value", [f"entry:{book.pk}", today.year])
+            number = c.fetchone()[0]
+            c.execute("UPDATE savings_savingsaccount SET balance = balance + %s, "
+                      "last_activity_on = %s WHERE id = %s RETURNING balance",
+                      [amount, today, acc.pk])
+            balance = c.fetchone()[0]
+            c.execute("INSERT INTO ledger_journalentry (book_id, year, number, value_date, "
+                      "posting_date, description, source_type, source_id, created_at) VALUES "
+                      "(%s, %s, %s, %s, %s, %s, 'savings', %s, %s) RETURNING id",
+                      [book.pk, today.year, number, today, today, "Dépôt", acc.number,
+                       time.strftime("%Y-%m-%d %H:%M:%S")])
+            entry = c.fetchone()[0]
+            c.executemany("INSERT INTO ledger_journalline (entry_id, book_id, value_date, "
+                          "account_id, side, amount, subledger) VALUES (%s,%s,%s,%s,%s,%s,%s)",
+                          [(entry, book.pk, today, acc_ids["102"], "D", amount, ""),
+                           (entry, book.pk, today, acc_ids["251"], "C", amount, acc.number)])
+            c.execute("UPDATE ledger_accountbalance SET debit = debit + %s WHERE book_id = %s "
+                      "AND account_id = %s", [amount, book.pk, acc_ids["102"]])
+            c.execute("UPDATE ledger_accountbalance SET credit = credit + %s WHERE book_id = %s "
+                      "AND account_id = %s", [amount, book.pk, acc_ids["251"]])
+            c.execute("INSERT INTO savings_receipt (caisse_id, year, number, kind, amount, "  # noqa: S608
+                      "issued_at, account_number, balance_after, description) VALUES "
+                      "(%s,%s,%s,'deposit',%s,%s,%s,%s,'')", [caisse.pk, today.year, receipt,
+                                                             amount, today, acc.number, balance])
+            c.execute("INSERT INTO savings_savingstransaction (account_id, kind, amount, status, "  # noqa: S608
+                      "balance_after, value_date, receipt_year, receipt_number, description, "
+                      "cash, journal_entry_id, created_at) VALUES (%s,'deposit',%s,'posted',%s,"
+                      "%s,%s,%s,'',true,%s,%s)", [acc.pk, amount, balance, today, today.year,
+                                                  receipt, entry, today])
+            c.execute(f"UPDATE {q('savings_drawersession')} SET cash_in = cash_in + %s "  # noqa: S608
+                      f"WHERE teller_id = %s AND status = 'open'", [amount, teller.pk])
+            c.execute("INSERT INTO core_auditevent (event_type, subject_type, subject_id, "
+                      "created_at) VALUES ('savings.deposit', 'savings.savingstransaction', %s, "
+                      "%s)", [str(k), today])
+    floor = n / (time.perf_counter() - t)
+    print(f"deposits via service layer (SQLite): {service:,.0f}/s")
+    print(f"raw-SQL floor, same rows (SQLite):  {floor:,.0f}/s")
+    print(f"ratio service/floor: {service / floor:.2f}")
+
+
+def bench_interest() -> None:
+    from jigi.savings.models import SavingsTransaction
+    from jigi.savings.services import interest_post_caisse
+
+    caisse, teller, products, accounts = world(1000)
+    from jigi.ledger.models import JournalEntry
+
+    entry = JournalEntry.objects.first()
+    rng = random.Random(2)
+    year = date.today().year - 1
+    rows = []
+    for acc in accounts:
+        bal = 0
+        for month in range(1, 13):
+            amount = rng.randrange(10, 300) * 100
+            bal += amount
+            rows.append(SavingsTransaction(account=acc, kind="deposit", amount=amount,
+                                           balance_after=bal, value_date=date(year, month, 10),
+                                           journal_entry=entry))
+            if month in (7, 8, 9) and bal > 5000:
+                rows.append(SavingsTransaction(account=acc, kind="withdrawal", amount=2000,
+                                               balance_after=bal - 2000,
+                                               value_date=date(year, month, 25),
+                                               journal_entry=entry))
+                bal -= 2000
+    SavingsTransaction.objects.bulk_create(rows, batch_size=5000)
+    t = time.perf_counter()
+    run = interest_post_caisse(caisse=caisse, product=products["EPV"],
+                               period_end=date(year, 12, 31))
+    took = time.perf_counter() - t
+    print(f"interest posting, 1 caisse x {len(accounts)} accounts, {len(rows)} movements in a "
+          f"year: {took:.2f} s (total {run.posting.total:,} F to {run.posting.accounts} accounts)")
+
+
+def bench_http(total: int = 2000, clients: int = 8) -> None:
+    url = "postgres://postgres@127.0.0.1:5432/jigi_bench"
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "jigi_bench"],
+                   check=True)
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "jigi_bench"], check=True)
+    env = dict(os.environ, JIGI_DATABASE_URL=url, JIGI_DB_CONN_MAX_AGE="60")
+    subprocess.run([JIGI, "migrate", "-v0"], env=env, check=True)
+    setup_code = (
+        "import bench.bench_savings as b; b.world(200);"
+        "from jigi.orgs.services import api_token_create;"
+        "from django.contrib.auth import get_user_model;"
+        "print(api_token_create(user=get_user_model().objects.get(username='bench_teller'),"
+        " name='bench')[1])"
+    )
+    out = subprocess.run([sys.executable, "-c", "import os,django;"
+                          "os.environ.setdefault('DJANGO_SETTINGS_MODULE','jigi.settings');"
+                          "django.setup();" + setup_code], env=env, check=True,
+                         capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    token = out.stdout.strip().splitlines()[-1]
+    server = subprocess.Popen([JIGI, "serve", "--port", "8765", "--threads", "8",
+                               "--no-migrate"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            try:
+                http.client.HTTPConnection("127.0.0.1", 8765, timeout=1).request(
+                    "GET", "/api/v1/health")
+                break
+            except OSError:
+                time.sleep(0.2)
+        os.environ.update(env)
+        setup_django(url)
+        from jigi.savings.models import SavingsAccount
+
+        ids = list(SavingsAccount.objects.values_list("pk", flat=True))
+        latencies: list[float] = []
+        lock = threading.Lock()
+        per = total // clients
+
+        def client(ci: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", 8765, timeout=30)
+            rng = random.Random(ci)
+            for k in range(per):
+                body = json.dumps({"amount": rng.randrange(1, 100) * 100})
+                t = time.perf_counter()
+                conn.request("POST", f"/api/v1/savings/accounts/{rng.choice(ids)}/deposits",
+                             body=body, headers={"Authorization": f"Bearer {token}",
+                                                 "Content-Type": "application/json",
+                                                 "Idempotency-Key": f"b-{ci}-{k}"})
+                resp = conn.getresponse()
+                resp.read()
+                dt = (time.perf_counter() - t) * 1000
+                if resp.status != 201:
+                    raise RuntimeError(f"status {resp.status}")
+                with lock:
+                    latencies.append(dt)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        t0 = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        took = time.perf_counter() - t0
+        latencies.sort()
+        print(f"HTTP API deposits, {clients} clients, PostgreSQL: {len(latencies) / took:,.0f}/s, "
+              f"p50 {statistics.median(latencies):.1f} ms, "
+              f"p95 {latencies[int(len(latencies) * 0.95)]:.1f} ms ({len(latencies)} requests)")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--deposits", type=int, default=5000)
+    ap.add_argument("--http", action="store_true")
+    ap.add_argument("--part", choices=["service", "interest", "all"], default="all")
+    args = ap.parse_args()
+    if args.http:
+        bench_http()
+        return
+    tmp = tempfile.mkdtemp(prefix="jigi-bench-")
+    url = f"sqlite:///{tmp}/bench.sqlite3"
+    subprocess.run([JIGI, "migrate", "-v0"], env=dict(os.environ, JIGI_DATABASE_URL=url),
+                   check=True)
+    setup_django(url)
+    if args.part in ("service", "all"):
+        bench_service_vs_floor(args.deposits)
+    if args.part in ("interest", "all"):
+        from django.core.management import call_command
+
+        call_command("flush", interactive=False, verbosity=0)
+        bench_interest()
+
+
+if __name__ == "__main__":
+    main()
