@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from jigi.core.errors import ApplicationError
 from jigi.orgs.models import ApiToken
@@ -43,11 +44,22 @@ class TokenHeader(APIKeyHeader):
         return BearerToken().authenticate(request, key or "")
 
 
+class Session(SessionAuth):
+    """The web session, with Django's CSRF check, only when a session cookie is present: a
+    gateway or phone app authenticating by token carries no cookie and needs no CSRF token."""
+
+    def _get_key(self, request: HttpRequest):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
+
 api = NinjaAPI(
     title="Jigi API",
     version="1",
     urls_namespace="api",
-    auth=[django_auth, BearerToken(), TokenHeader()],
+    # Tokens first: a request with a valid token never depends on cookies.
+    auth=[BearerToken(), TokenHeader(), Session()],
 )
 
 

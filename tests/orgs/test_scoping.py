@@ -106,3 +106,20 @@ def test_bearer_token_authenticates_and_a_wrong_one_does_not(client, world):
     assert ok.json()["grants"][0]["role"] == "teller"
     bad = client.get("/api/v1/orgs/me", HTTP_AUTHORIZATION="Bearer not-a-token")
     assert bad.status_code == 401
+
+
+def test_token_clients_need_no_csrf_but_sessions_do(world):
+    from django.test import Client
+
+    from tests.conftest import PASSWORD
+
+    _, raw = api_token_create(user=world.users["teller_a"], name="gateway")
+    strict = Client(enforce_csrf_checks=True)
+    r = strict.post("/api/v1/people/", {"unit_id": world.caisse_a.pk},
+                    content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 422  # authenticated, validated: no CSRF wall for a token
+    session = Client(enforce_csrf_checks=True)
+    assert session.login(username="teller_a", password=PASSWORD)
+    r = session.post("/api/v1/people/", {"unit_id": world.caisse_a.pk},
+                     content_type="application/json")
+    assert r.status_code == 403
