@@ -178,21 +178,28 @@ def bench_http(total: int = 2000, clients: int = 8) -> None:
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "jigi_bench"], check=True)
     env = dict(os.environ, JIGI_DATABASE_URL=url, JIGI_DB_CONN_MAX_AGE="60")
     subprocess.run([JIGI, "migrate", "-v0"], env=env, check=True)
+    # Eight tellers, each with her own drawer and token: one teller's operations serialise on
+    # her drawer row, as they do at a real counter.
     setup_code = (
-        "import bench.bench_savings as b; b.world(200);"
-        "from jigi.orgs.services import api_token_create;"
-        "from django.contrib.auth import get_user_model;"
-        "print(api_token_create(user=get_user_model().objects.get(username='bench_teller'),"
-        " name='bench')[1])"
+        "import bench.bench_savings as b; caisse, *_ = b.world(200);"
+        "from jigi.orgs.services import api_token_create, staff_user_create;"
+        "from jigi.orgs.models import Role;"
+        "from jigi.savings.services import drawer_open;"
+        f"users = [staff_user_create(username=f't{{i}}', password='bench-pass-1',"
+        " organisation=caisse.organisation, role=Role.TELLER, unit=caisse)"
+        f" for i in range({clients})];"
+        "[drawer_open(acting_user=u, caisse=caisse, amount=1_000_000) for u in users];"
+        "print(' '.join(api_token_create(user=u, name='bench')[1] for u in users))"
     )
     out = subprocess.run([sys.executable, "-c", "import os,django;"
                           "os.environ.setdefault('DJANGO_SETTINGS_MODULE','jigi.settings');"
                           "django.setup();" + setup_code], env=env, check=True,
                          capture_output=True, text=True, cwd=Path(__file__).parent.parent)
-    token = out.stdout.strip().splitlines()[-1]
+    tokens = out.stdout.strip().splitlines()[-1].split()
+    log = open(Path(tempfile.gettempdir()) / "jigi-bench-server.log", "w")  # noqa: SIM115
     server = subprocess.Popen([JIGI, "serve", "--port", "8765", "--threads", "8",
-                               "--no-migrate"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                               "--no-migrate"], env=dict(env, JIGI_LOG_LEVEL="ERROR"),
+                              stdout=log, stderr=log)
     try:
         for _ in range(50):
             try:
@@ -217,7 +224,7 @@ def bench_http(total: int = 2000, clients: int = 8) -> None:
                 body = json.dumps({"amount": rng.randrange(1, 100) * 100})
                 t = time.perf_counter()
                 conn.request("POST", f"/api/v1/savings/accounts/{rng.choice(ids)}/deposits",
-                             body=body, headers={"Authorization": f"Bearer {token}",
+                             body=body, headers={"Authorization": f"Bearer {tokens[ci]}",
                                                  "Content-Type": "application/json",
                                                  "Idempotency-Key": f"b-{ci}-{k}"})
                 resp = conn.getresponse()

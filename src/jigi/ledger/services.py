@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -82,7 +81,13 @@ def entry_post(
             )
         accounts.append(account)
     posting_date = posting_date or timezone.localdate()
+    # A savepoint when nested: a refusal below rolls back only this posting, so a caller that
+    # catches it (a batch skipping one item) keeps a usable transaction.
     with transaction.atomic():
+        # Taking the number first locks the book's counter row for the year (UPDATE ...
+        # RETURNING). period_close takes the same lock, so a month cannot close between the
+        # check below and the insert; postings of one book queue here in any case.
+        number = next_number(f"entry:{book.pk}", posting_date.year)
         if ClosedPeriod.objects.filter(
             book=book, year=value_date.year, month=value_date.month
         ).exists():
@@ -91,11 +96,11 @@ def entry_post(
                 % {"month": value_date.month, "year": value_date.year},
                 {"value_date": _("This month is closed; post in an open month.")},
             )
-        number = next_number(f"entry:{book.pk}", posting_date.year)
         entry = JournalEntry.objects.create(
-            book=book, year=posting_date.year, number=number, value_date=value_date, posting_date=posting_date,
-            description=description[:255], source_type=source_type, source_id=str(source_id),
-            reversal_of=reversal_of, created_by=acting_user if getattr(acting_user, "pk", None) else None,
+            book=book, year=posting_date.year, number=number, value_date=value_date,
+            posting_date=posting_date, description=description[:255], source_type=source_type,
+            source_id=str(source_id), reversal_of=reversal_of,
+            created_by=acting_user if getattr(acting_user, "pk", None) else None,
         )
         JournalLine.objects.bulk_create([
             JournalLine(entry=entry, book=book, value_date=value_date, account=account,
@@ -106,7 +111,8 @@ def entry_post(
         if audit:
             audit_log(
                 actor=acting_user, event_type="ledger.entry_posted", subject=entry,
-                after={"book": book.code, "number": number,
+                after={"book": book.code, "number": number, "year": posting_date.year,
+                       "value_date": value_date.isoformat(),
                        "total": sum(ln.amount for ln in lines if ln.side == "D")},
                 organisation=book.organisation, unit=book.unit,
             )
@@ -114,20 +120,30 @@ def entry_post(
 
 
 def _balances_add(book: Book, pairs) -> None:
+    """Add the entry's debits and credits to the kept totals in one statement.
+
+    INSERT ... ON CONFLICT DO UPDATE (PostgreSQL, SQLite >= 3.24) creates a missing row and
+    increments an existing one atomically: no read-modify-write, no lost update, no race
+    between two first postings to a new account, one round trip whatever the number of
+    accounts. Rows are listed by account id so concurrent postings lock them in the same
+    order and cannot deadlock.
+    """
     per_account: dict[int, list[int]] = {}
     for account, line in pairs:
         d_c = per_account.setdefault(account.pk, [0, 0])
         d_c[0 if line.side == "D" else 1] += line.amount
-    # Fixed order (by account id) so two concurrent postings lock balance rows alike: no deadlock.
+    table = connection.ops.quote_name(AccountBalance._meta.db_table)
+    params: list[int] = []
     for account_id in sorted(per_account):
-        debit, credit = per_account[account_id]
-        updated = AccountBalance.objects.filter(book=book, account_id=account_id).update(
-            debit=F("debit") + debit, credit=F("credit") + credit
+        params += [book.pk, account_id, *per_account[account_id]]
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(per_account))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (book_id, account_id, debit, credit) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT (book_id, account_id) DO UPDATE SET "
+            f"debit = {table}.debit + excluded.debit, credit = {table}.credit + excluded.credit",
+            params,
         )
-        if not updated:
-            AccountBalance.objects.create(
-                book=book, account_id=account_id, debit=debit, credit=credit
-            )
 
 
 def entry_reverse(
@@ -200,6 +216,9 @@ def chart_seed(*, organisation, acting_user=None) -> int:
 def book_open(*, organisation, code: str, name: str, unit=None, acting_user=None) -> Book:
     with transaction.atomic():
         book = Book.objects.create(organisation=organisation, unit=unit, code=code, name=name)
+        AccountBalance.objects.bulk_create([
+            AccountBalance(book=book, account=a)
+            for a in Account.objects.filter(organisation=organisation, postable=True)])
         audit_log(actor=acting_user, event_type="ledger.book_opened", subject=book,
                   after={"code": code}, organisation=organisation, unit=unit)
     return book

@@ -135,7 +135,9 @@ def _open_drawer(user, caisse: Unit) -> DrawerSession:
 
 
 def _lock(account_id: int) -> SavingsAccount:
-    return SavingsAccount.objects.select_for_update().select_related(
+    # Lock only the account row: PostgreSQL refuses FOR UPDATE on the nullable side of the
+    # outer join that select_related("person") needs (group accounts have no person).
+    return SavingsAccount.objects.select_for_update(of=("self",)).select_related(
         "product", "caisse", "person").get(pk=account_id)
 
 
