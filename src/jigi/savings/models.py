@@ -87,10 +87,12 @@ class SavingsProduct(models.Model):
                                                        default=12)
     # Tellers' operations above this amount wait for a manager (maker-checker).
     approval_threshold = models.BigIntegerField(_("approval needed above"), default=500_000)
+    # xgettext:no-python-format
     guarantee_percent = models.DecimalField(_("guarantee, % of the loan"), max_digits=5,
                                             decimal_places=2, default=Decimal("0"))
     term_months = models.PositiveSmallIntegerField(_("term in months"), default=0)
     early_withdrawal_penalty_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("early withdrawal penalty, % of interest"), max_digits=5, decimal_places=2,
         default=Decimal("0"))
     active = models.BooleanField(default=True)
