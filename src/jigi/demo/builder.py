@@ -416,8 +416,9 @@ def step_persons(ctx: DemoContext) -> None:
         else:
             # Most rural adults know only an approximate year, and estimates heap on 0 and 5.
             birth_date, estimated = None, True
-            if rng.random() < 0.6:
-                birth_year = 5 * round(birth_year / 5)
+            heaped = 5 * round(birth_year / 5)
+            if rng.random() < 0.6 and year - 75 <= heaped <= year - 18:
+                birth_year = heaped
         # Adult literacy is about a third, far lower among women (DOMAIN.md §5).
         roll = rng.random() + (0.15 if p.sex == "F" else 0.0) - (0.15 if urban else 0.0) \
             + (0.1 if p.age > 50 else 0.0)

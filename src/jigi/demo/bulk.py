@@ -44,13 +44,16 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
 
 
 def _constant_for(field: models.Field, now) -> Any:
-    """The value a column the caller did not list gets: auto_now(_add), default, or NULL."""
+    """The value a column the caller did not list gets: auto_now(_add), its default, NULL or
+    an empty string when the field may be left blank."""
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return now
     if field.has_default():
         return field.get_default()
     if field.null:
         return None
+    if field.blank and field.empty_strings_allowed:
+        return ""  # an optional text field (phone, village...) is stored empty, not NULL
     raise BulkInsertError(
         f"{field.model.__name__}.{field.name} is required and has no default: list it"
     )

@@ -7,7 +7,6 @@ from datetime import date
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
 
 from jigi.people.models import Person
 
@@ -52,12 +51,6 @@ class Command(BaseCommand):
                 self.stdout.write("demo: data already present, nothing to do")
                 return
             raise CommandError("the database already holds persons: use --reset or --if-empty")
-        if connection.vendor == "sqlite":
-            # One big write transaction: a larger page cache (200 MB, this connection only)
-            # keeps index pages in memory instead of spilling them to the WAL file.
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size = -200000")
-                cursor.execute("PRAGMA temp_store = MEMORY")
         started = time.perf_counter()
         ctx = build_demo(members=members, seed=seed, today=today,
                          log=lambda msg: self.stdout.write(f"demo: {msg}"))
