@@ -34,14 +34,8 @@ from jigi.credit.schedule import (
     generate_schedule,
 )
 
-# Refusals the engine documents: an instalment rounded to nothing, interest that the
-# instalments never overtake, a negative flat interest part from overlapping graces.
-DOCUMENTED_REFUSALS = {
-    "installment_multiples_of",
-    "principal",
-    "interest_rate",
-    "grace_on_interest_payment",
-}
+# The refusal the engine documents: an instalment rounded to nothing.
+DOCUMENTED_REFUSALS = {"installment_multiples_of", "principal"}
 
 
 @st.composite
@@ -172,7 +166,7 @@ def test_every_schedule_keeps_the_invariants(terms):
 )
 def test_equal_instalments_are_equal_but_the_last(principal, repayments, rate, multiple):
     # Declining balance, equal instalments: every instalment but the last is the same amount,
-    # a multiple of the instalment multiple when one is set.
+    # a multiple of the instalment multiple when one is set (when it covers the interest).
     terms = LoanTerms(
         principal=Decimal(principal),
         interest_rate=Decimal(rate) / 100,
@@ -186,6 +180,9 @@ def test_equal_instalments_are_equal_but_the_last(principal, repayments, rate, m
         assert refusal.field in {"installment_multiples_of", "principal"}
     assume(schedule is not None)
     rows = schedule.installments
+    # When the rounded instalment does not even cover the interest, Fineract's schedule is
+    # interest only with a balloon (test_instalment_below_the_interest_...): not this property.
+    assume(all(i.principal > 0 for i in rows))
     totals = {i.total for i in rows[:-1]}
     assert len(totals) <= 1
     if multiple and totals:

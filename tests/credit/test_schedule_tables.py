@@ -370,3 +370,53 @@ def test_errors_carry_a_translatable_template():
     assert error.message == "must have at most 0 digits after the point"
     french = {"must have at most %(digits)s digits after the point": "%(digits)s décimales au plus"}
     assert error.translated(lambda text: french.get(text, text)) == "0 décimales au plus"
+
+
+def test_instalment_below_the_interest_gives_interest_only_and_a_balloon_as_fineract():
+    # 2,990 F over 34 months at 40 %/yr, instalment rounded to 100 F: the monthly interest,
+    # 2990 x 40/12/100 = 99.67 -> 100, eats the whole instalment, so no principal is repaid
+    # until the last instalment, which (adjustPrincipalIfLastRepaymentPeriod) takes it all.
+    terms = LoanTerms(
+        principal=D(2990),
+        interest_rate=D(40),
+        repayments=34,
+        disbursed_on=date(2025, 5, 20),
+        installment_multiples_of=100,
+    )
+    schedule = generate_schedule(terms)
+    assert rows(schedule)[:33] == [(0, 100, 100, 2990)] * 33
+    assert rows(schedule)[33] == (2990, 100, 3090, 0)
+
+
+def test_instalment_rounded_to_nothing_is_refused():
+    # PMT(1.5 %, 12) on 400 F = 36.67: to a multiple of 100 that is 0 F per instalment.
+    terms = LoanTerms(**{**DOMAIN_LOAN, "principal": D(400)}, installment_multiples_of=100)
+    with pytest.raises(ScheduleError) as exc:
+        generate_schedule(terms)
+    assert exc.value.field == "installment_multiples_of"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"currency_digits": 7}, "currency_digits"),
+        ({"currency_multiples_of": -5}, "currency_multiples_of"),
+        ({"installment_multiples_of": -1}, "installment_multiples_of"),
+        ({"principal": D(10) ** 13}, "principal"),
+        ({"interest_rate": D(90), "interest_rate_per": RatePer.MONTH}, "interest_rate"),
+        ({"repayment_every": 0}, "repayment_every"),
+        ({"grace_on_interest_charged": -1}, "grace_on_interest_charged"),
+        ({"interest_method": InterestMethod.FLAT, "grace_on_interest_payment": 6,
+          "grace_on_interest_charged": 6}, "grace_on_interest_payment"),
+        ({"amortization": Amortization.EQUAL_PRINCIPAL, "fixed_principal_percent": D(0)},
+         "fixed_principal_percent"),
+        ({"fees": (Fee(" ", FeeType.UPFRONT_FLAT, D(1)),)}, "fees"),
+        ({"fees": (Fee("x", FeeType.PER_INSTALLMENT_FLAT, D(-1)),)}, "fees"),
+        ({"fees": (Fee("x", FeeType.PER_INSTALLMENT_FLAT, D("0.5")),)}, "fees"),
+        ({"compulsory_savings_percent": D(101)}, "compulsory_savings_percent"),
+    ],
+)  # fmt: skip
+def test_more_impossible_terms_are_refused(changes, field):
+    with pytest.raises(ScheduleError) as exc:
+        LoanTerms(**{**DOMAIN_LOAN, **changes})
+    assert exc.value.field == field

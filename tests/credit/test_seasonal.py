@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from jigi.credit.schedule import (
+    DaysInMonth,
     InterestMethod,
     LoanTerms,
     RepaymentUnit,
@@ -303,3 +304,90 @@ def test_instalment_multiple_rounds_principal_bearing_instalments():
     assert all(t % 500 == 0 for t in totals[:-1])
     assert schedule.total_principal == D(150000)
     assert schedule.installments[-1].balance == 0
+
+
+def test_a_bad_month_range_in_the_calendar_is_an_error():
+    with pytest.raises(ValueError, match="bad month range"):
+        month_range("13-2")
+
+
+def test_crop_without_sowing_months_accepts_any_disbursement_month():
+    # Shea is gathered wild (no sowing months); cash 6-9: disbursed in November, principal
+    # from the next June.
+    terms = LoanTerms(
+        principal=D(60000),
+        interest_rate=D(18),
+        repayments=2,
+        disbursed_on=date(2025, 11, 5),
+        seasonal=CropPattern("shea", "Sikasso", InterestDuringGrowth.NONE),
+    )
+    assert [i.due_on for i in generate_schedule(terms).installments] == [
+        date(2026, 6, 5),
+        date(2026, 7, 5),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "repayments", "field"),
+    [
+        (CropPattern("rice", "Ségou", zone="dry season"), 1, "seasonal.zone"),
+        (CropPattern("cotton", "Sikasso", cash_months=((2026, 1),)), 2, "repayments"),
+        (CropPattern("cotton", "Sikasso", cash_months=((2026, 2), (2026, 1))), 2,
+         "seasonal.cash_months"),
+        (IncomePattern(INCOME, (D(0),) * 11), 8, "seasonal.monthly_expenses"),
+        (CustomPattern(()), 8, "seasonal.installments"),
+        (CustomPattern((CustomInstallment(date(2025, 9, 1), D(-1)),
+                        CustomInstallment(date(2025, 10, 1), D(150001)))), 2,
+         "seasonal.installments"),
+    ],
+)  # fmt: skip
+def test_more_impossible_seasonal_settings(pattern, repayments, field):
+    terms = LoanTerms(**{**COTTON_LOAN, "repayments": repayments}, seasonal=pattern)
+    with pytest.raises(ScheduleError) as exc:
+        generate_schedule(terms)
+    assert exc.value.field == field
+
+
+def test_thirty_day_months_count_days_360():
+    # Days in month 30: 20 May -> 20 December counts 7 x 30 = 210 days, not 214:
+    # 150000 x 0.18 / 365 x 210 = 15534.25 -> 15534.
+    terms = LoanTerms(
+        **{**COTTON_LOAN, "repayments": 1},
+        days_in_month=DaysInMonth.D30,
+        seasonal=CropPattern("cotton", "Sikasso", InterestDuringGrowth.NONE),
+    )
+    assert int(generate_schedule(terms).installments[0].interest) == 15534
+
+
+def test_instalment_multiple_is_not_forced_when_it_would_leave_no_principal():
+    # October has a tiny surplus (1 against 1,000 in February): its principal share is
+    # 100000 x 1/1001 = 99.9 -> 100 F. With 30 days of interest (1,479 F) that is 1,579 F, which
+    # rounds to 0 as a multiple of 5,000 F: the principal would become negative, so October
+    # keeps its 100 F unrounded; February takes the rest.
+    income = (D(0), D(1000)) + (D(0),) * 7 + (D(1), D(0), D(0))
+    terms = LoanTerms(
+        principal=D(100000),
+        interest_rate=D(18),
+        repayments=5,
+        disbursed_on=date(2025, 9, 10),
+        installment_multiples_of=5000,
+        seasonal=IncomePattern(income),
+    )
+    assert rows(generate_schedule(terms)) == [
+        (date(2025, 10, 10), 100, 1479, 1579, 99900),
+        (date(2025, 11, 10), 0, 1527, 1527, 99900),
+        (date(2025, 12, 10), 0, 1478, 1478, 99900),
+        (date(2026, 1, 10), 0, 1527, 1527, 99900),
+        (date(2026, 2, 10), 99900, 1527, 101427, 0),
+    ]
+
+
+def test_seasonal_pattern_refuses_a_fixed_principal_percent():
+    with pytest.raises(ScheduleError) as exc:
+        LoanTerms(
+            **COTTON_LOAN,
+            fixed_principal_percent=D(10),
+            interest_method=InterestMethod.FLAT,
+            seasonal=CropPattern("cotton", "Sikasso"),
+        )
+    assert exc.value.field == "fixed_principal_percent"

@@ -201,3 +201,41 @@ def test_teg_is_the_nominal_rate_without_fees_and_rises_with_them(principal, rep
         generate_schedule(LoanTerms(**base, fees=(Fee("frais", FeeType.UPFRONT_PERCENT, D(fee)),)))
     )
     assert charged.annual_rate > plain.annual_rate
+
+
+def test_schedules_in_days_use_a_daily_base_and_absurd_rates_are_refused():
+    schedule = generate_schedule(
+        LoanTerms(
+            principal=D(30000),
+            interest_rate=D(24),
+            repayments=6,
+            repayment_every=14,
+            repayment_unit=RepaymentUnit.DAYS,
+            disbursed_on=date(2025, 3, 3),
+        )
+    )
+    teg = teg_of_schedule(schedule)
+    assert teg.base is TegBase.DAY
+    # 14-day periods at 24 x 14 / 365 = 0.92055 %; on a daily base that is
+    # (1.0092055)^(1/14) - 1 = 0.065474 % a day, x 365 = 23.898 % (up to the franc rounding).
+    assert teg.annual_rate_percent == D("23.8980")
+    # 100 F lent for 10 days against 1,000,000 F back: no sensible rate.
+    with pytest.raises(ScheduleError) as exc:
+        teg_from_cash_flows(
+            disbursed_on=date(2025, 1, 1),
+            net_disbursed=D(100),
+            payments=[(date(2025, 1, 2), D(10) ** 9)],
+            base=TegBase.DAY,
+        )
+    assert exc.value.field == "interest_rate"
+
+
+def test_a_very_high_rate_is_still_found():
+    # 100 F, 1,000 F back a month later: 900 % a month (the bracket grows past 100 %).
+    teg = teg_from_cash_flows(
+        disbursed_on=date(2025, 1, 1),
+        net_disbursed=D(100),
+        payments=[(date(2025, 2, 1), D(1000))],
+        base=TegBase.MONTH,
+    )
+    assert teg.period_rate_percent == D("900.0000")

@@ -8,7 +8,7 @@ clamps it to the length of the target month (31 January + 1 month = 28/29 Februa
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date
 
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -61,7 +61,3 @@ def days360(start: date, end: date) -> int:
     d1 = min(start.day, 30)
     d2 = min(end.day, 30)
     return (end.year - start.year) * 360 + (end.month - start.month) * 30 + (d2 - d1)
-
-
-def add_days(on: date, days: int) -> date:
-    return on + timedelta(days=days)

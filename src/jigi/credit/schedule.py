@@ -61,9 +61,6 @@ EXACT = Context(prec=100, rounding=ROUND_HALF_EVEN)
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 MAX_PRINCIPAL = Decimal(10) ** 13
-# A schedule that has not repaid the principal this many periods after the last planned one is
-# a settings error (e.g. interest larger than the instalment forever), not a loan.
-EXTRA_PERIODS_ALLOWED = 120
 
 
 class InterestMethod(StrEnum):
@@ -130,10 +127,6 @@ class Fee:
     type: FeeType
     amount: Decimal  # francs for *_flat, percent for *_percent
     basis: FeeBasis = FeeBasis.PRINCIPAL
-
-    @property
-    def upfront(self) -> bool:
-        return self.type in (FeeType.UPFRONT_FLAT, FeeType.UPFRONT_PERCENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -697,11 +690,9 @@ class _Cumulative:
         remaining = self.total_interest_due - cumulative
         if remaining < 0 or p == self.n:
             interest = interest + remaining
-        if interest < 0:
-            raise ScheduleError(
-                "grace_on_interest_payment",
-                _("these grace settings give a negative flat interest part; change them"),
-            )
+        # Fineract doubles a negative result here; it cannot arise: the cut above keeps the
+        # cumulative interest at or under the total, so interest + remaining >= 0.
+        assert interest >= 0
         return principal, interest, deferred
 
     def run(self) -> tuple[Installment, ...]:
@@ -719,13 +710,10 @@ class _Cumulative:
         start = t.disbursed_on
         rows: list[Installment] = []
         declining = t.interest_method is InterestMethod.DECLINING_BALANCE
-        p = 1
-        while outstanding != 0:
-            if p > self.n + EXTRA_PERIODS_ALLOWED:
-                raise ScheduleError(
-                    "interest_rate", _("the instalments never repay the principal with these terms")
-                )
-            due = dues[p - 1] if p <= self.n else self.due_date(p)
+        # Fineract loops "while the balance is not zero"; adjustPrincipalIfLastRepaymentPeriod
+        # makes period N repay whatever remains, so the loop never runs past N, and it stops
+        # earlier when a rounded-up instalment has repaid everything.
+        for p, due in enumerate(dues, start=1):  # pragma: no branch (N always breaks)
             interest_start = start
             if (start < ideal or start < first_due) and start == t.disbursed_on:
                 # calculateInterestStartDateForPeriod: the first period's interest runs from
@@ -750,10 +738,10 @@ class _Cumulative:
                 reduce -= principal
                 principal = ZERO
             # Money.minus: both are already currency amounts (and multiples), so is the result.
+            # adjustPrincipalIfLastRepaymentPeriod has capped the principal at the balance, so
+            # Fineract's clamp of a negative balance (for interest recalculation) never fires.
             outstanding -= principal
-            if outstanding < 0:
-                principal += outstanding
-                outstanding = ZERO
+            assert outstanding >= 0
             fees = installment_fees(principal, interest) if installment_fees else ZERO
             rows.append(
                 Installment(
@@ -763,7 +751,8 @@ class _Cumulative:
             cumulative_principal += principal
             cumulative_interest += interest
             start = due
-            p += 1
+            if outstanding == 0:
+                break
         if deferred > 0:
             # Interest still deferred by the grace goes to the last instalment.
             last = rows[-1]

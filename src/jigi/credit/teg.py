@@ -29,6 +29,7 @@ money, so the "no float on money" rule is not at stake; amounts enter as exact D
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -73,11 +74,17 @@ class Teg:
 
     @property
     def period_rate_percent(self) -> Decimal:
-        return (self.period_rate * 100).quantize(PERCENT_PLACES, rounding=ROUND_HALF_EVEN)
+        return _percent(self.period_rate)
 
     @property
     def annual_rate_percent(self) -> Decimal:
-        return (self.annual_rate * 100).quantize(PERCENT_PLACES, rounding=ROUND_HALF_EVEN)
+        return _percent(self.annual_rate)
+
+
+def _percent(fraction: Decimal) -> Decimal:
+    """Percent with 4 decimals; a rate that rounds to zero is 0, never -0."""
+    value = (fraction * 100).quantize(PERCENT_PLACES, rounding=ROUND_HALF_EVEN)
+    return value.copy_abs() if value == 0 else value
 
 
 def periods_since(start: date, on: date, base: TegBase) -> float:
@@ -100,10 +107,14 @@ def _npv(rate: float, net: float, flows: Sequence[tuple[float, float]]) -> tuple
     value = -net
     slope = 0.0
     growth = 1.0 + rate
-    for time, amount in flows:
-        discounted = amount * growth ** (-time)
-        value += discounted
-        slope -= time * discounted / growth
+    try:
+        for time, amount in flows:
+            discounted = amount * growth ** (-time)
+            value += discounted
+            slope -= time * discounted / growth
+    except OverflowError:
+        # Near a rate of -100 % long discount factors overflow: the value is "very positive".
+        return math.inf, -math.inf
     return value, slope
 
 
@@ -133,7 +144,7 @@ def teg_from_cash_flows(
     if _npv(low, net, flows)[0] < 0:
         raise ScheduleError("installments", _("the payments do not even give back the amount lent"))
     rate = 0.01
-    for _iteration in range(200):
+    for _iteration in range(200):  # pragma: no branch (converges in a few steps)
         value, slope = _npv(rate, net, flows)
         if value > 0:
             low = rate
