@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
+from django.utils.translation import gettext as _
 
 from jigi.credit.schedule_errors import ScheduleError
 from jigi.credit.schedule_json import schedule_json
@@ -32,13 +33,20 @@ class Command(BaseCommand):
             help="file with the JSON loan settings (default: standard input)",
         )
 
+    # English output whatever the default language: the pure layer's messages are English and
+    # scripts may parse stderr; the translated texts are for the screens and the API.
+    @no_translations
     def handle(self, *args: Any, action: str, input: str, **options: Any) -> None:
         try:
             text = sys.stdin.read() if input == "-" else Path(input).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"cannot read the input: {exc}", returncode=INVALID_INPUT) from exc
+            raise CommandError(
+                _("cannot read the input: %(error)s") % {"error": exc}, returncode=INVALID_INPUT
+            ) from exc
         try:
             result = schedule_json(text)
         except ScheduleError as exc:
-            raise CommandError(f"invalid loan settings: {exc}", returncode=INVALID_INPUT) from exc
+            raise CommandError(
+                _("invalid loan settings: %(error)s") % {"error": exc}, returncode=INVALID_INPUT
+            ) from exc
         self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
