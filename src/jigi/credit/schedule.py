@@ -242,7 +242,9 @@ def _validate(t: LoanTerms) -> None:
     if not t.interest_rate.is_finite() or t.interest_rate < 0:
         raise ScheduleError("interest_rate", _("must be zero or positive"))
     if t.annual_rate > 1000:
-        raise ScheduleError("interest_rate", _("is not a plausible rate (above 1000 % a year)"))
+        raise ScheduleError(
+            "interest_rate", _("is not a plausible rate (above 1000 percent a year)")
+        )
     if not 1 <= t.repayments <= 600:
         raise ScheduleError("repayments", _("must be between 1 and 600"))
     if not 1 <= t.repayment_every <= 366:

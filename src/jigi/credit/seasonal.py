@@ -161,14 +161,14 @@ def crop_calendar_row(crop: str, region: str, zone: str | None = None) -> CropCa
     if not rows:
         known = ", ".join(sorted({r.crop for r in crop_calendar()}))
         raise ScheduleError(
-            "seasonal.crop", _("unknown crop %(crop)r (known: %(known)s)"), crop=crop, known=known
+            "seasonal.crop", _("unknown crop “%(crop)s” (known: %(known)s)"), crop=crop, known=known
         )
     in_region = [r for r in rows if _fold(region) in {_fold(x) for x in r.regions}]
     if not in_region:
         regions = ", ".join(sorted({x for r in rows for x in r.regions}))
         raise ScheduleError(
             "seasonal.region",
-            _("%(crop)s has no calendar in %(region)r (regions: %(regions)s)"),
+            _("%(crop)s has no calendar in %(region)s (regions: %(regions)s)"),
             crop=crop,
             region=region,
             regions=regions,
@@ -178,7 +178,7 @@ def crop_calendar_row(crop: str, region: str, zone: str | None = None) -> CropCa
         if not in_region:
             raise ScheduleError(
                 "seasonal.zone",
-                _("%(crop)s has no zone %(zone)r in %(region)s"),
+                _("%(crop)s has no zone “%(zone)s” in %(region)s"),
                 crop=crop,
                 zone=zone,
                 region=region,
