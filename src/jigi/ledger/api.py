@@ -1,29 +1,69 @@
-"""Ledger API: books, trial balances, statements, manual entries, reversals, period close."""
+"""Ledger API (/api/v1/ledger): books, trial balances, statements, journal entries, manual
+entries, reversals, month closes and the audit trail.
+
+Reading follows the book's unit (ledger.selectors.book_list_for_user); writing is for the
+book's manager or the organisation's administrator (ledger.roles.ACCOUNTANT_ROLES). Money
+moving calls need an Idempotency-Key header (jigi.core.idempotency).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Header, Query, Router, Schema, Status
+from pydantic import BeforeValidator, WithJsonSchema
 
-from jigi.core.errors import ApplicationError, Forbidden, NotFound
-from jigi.core.idempotency import run_idempotent
+from jigi.core.errors import Forbidden
+from jigi.core.idempotency import HEADER, run_idempotent
 from jigi.core.money import MoneyError, to_francs
+from jigi.core.selectors import AUDIT_ROLES, audit_events_for_user
 from jigi.ledger import selectors, services
-from jigi.ledger.models import JournalEntry
+from jigi.ledger.roles import ACCOUNTANT_ROLES
 from jigi.ledger.rules import LineSpec
-from jigi.orgs.models import Organisation, Role
 from jigi.orgs.scoping import user_scope
 
 router = Router(tags=["ledger"])
 
-# Who may write journal entries by hand, reverse them and close months.
-ACCOUNTANT_ROLES = {Role.CAISSE_MANAGER.value, Role.NETWORK_ADMIN.value,
-                    Role.MUTUAL_MANAGER.value, Role.UNION_ADMIN.value, Role.MOVEMENT_ADMIN.value}
-AUDIT_ROLES = ACCOUNTANT_ROLES | {Role.NETWORK_AUDITOR.value}
+MAX_PAGE = 200
 
+_MONEY_MESSAGES = {
+    "fractional_franc": lambda: gettext("Whole francs only: the franc CFA has no cents."),
+    "float_not_allowed": lambda: gettext(
+        "Send the amount as a whole number or a decimal string, not a floating-point number."),
+    "zero": lambda: gettext("The amount must be more than zero."),
+    "negative": lambda: gettext("The amount must be more than zero."),
+    "too_large": lambda: gettext("This amount is not plausible."),
+}
+
+
+def _francs(value: object) -> int:
+    """Pydantic hook: the one money conversion (to_francs) with a field message per refusal.
+
+    JSON numbers arrive as int or float, strings as str; a float (even 1500.0) and a bool are
+    refused, "12 500" and "12500.00" are accepted. Runs before type coercion so that `true`
+    never becomes 1 franc.
+    """
+    try:
+        return to_francs(value)
+    except MoneyError as exc:
+        message = _MONEY_MESSAGES.get(str(exc), lambda: gettext("Enter an amount in francs CFA."))
+        raise ValueError(message()) from None
+
+
+Francs = Annotated[
+    int,
+    BeforeValidator(_francs),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1},
+                              {"type": "string", "pattern": r"^\s*\d[\d\s]*(\.0+)?\s*$"}],
+                    "description": "Whole francs CFA: an integer or a decimal string."}),
+]
+
+
+# --- Schemas -----------------------------------------------------------------------------------
 
 class BookOut(Schema):
     id: int
@@ -31,6 +71,7 @@ class BookOut(Schema):
     name: str
     organisation: str
     unit_id: int | None
+    unit_code: str | None
 
 
 class TrialBalanceRowOut(Schema):
@@ -45,6 +86,7 @@ class TrialBalanceRowOut(Schema):
 class TrialBalanceOut(Schema):
     title: str
     as_of: date | None
+    books: int
     rows: list[TrialBalanceRowOut]
     total_debit: int
     total_credit: int
@@ -54,36 +96,40 @@ class TrialBalanceOut(Schema):
 class StatementLineOut(Schema):
     entry_id: int
     number: int
+    year: int
     value_date: date
     description: str
+    subledger: str
     debit: int
     credit: int
     balance: int
 
 
 class StatementOut(Schema):
+    book: str
     account: str
     account_name: str
+    date_from: date | None
+    date_to: date | None
     opening: int
     closing: int
     total_debit: int
     total_credit: int
+    truncated: bool
     lines: list[StatementLineOut]
 
 
 class LineIn(Schema):
-    account: str = Field(max_length=16)
-    side: str = Field(max_length=1, description="D or C")
-    # Floats are accepted by the schema only so that to_francs can refuse them with a clear
-    # field message (a union error from pydantic would name types, not the problem).
-    amount: int | float | str = Field(
-        description="whole francs CFA, as an integer or a decimal string")
+    account: str = Field(min_length=1, max_length=16)
+    side: Literal["D", "C"] = Field(description="D (debit) or C (credit)")
+    amount: Francs
+    subledger: str = Field(default="", max_length=64)
 
 
 class EntryIn(Schema):
     value_date: date
     description: str = Field(min_length=1, max_length=255)
-    lines: list[LineIn] = Field(max_length=200)
+    lines: list[LineIn] = Field(min_length=2, max_length=200)
 
 
 class LineOut(Schema):
@@ -101,9 +147,19 @@ class EntryOut(Schema):
     value_date: date
     posting_date: date
     description: str
+    source_type: str
+    source_id: str
     reversal_of: int | None
     reversed_by: int | None
+    created_by: str | None
     lines: list[LineOut]
+
+
+class EntryPageOut(Schema):
+    count: int
+    offset: int
+    limit: int
+    items: list[EntryOut]
 
 
 class ReverseIn(Schema):
@@ -116,10 +172,19 @@ class PeriodIn(Schema):
     month: int = Field(ge=1, le=12)
 
 
+class PeriodOut(Schema):
+    book: str
+    year: int
+    month: int
+    closed_at: datetime
+
+
 class AuditOut(Schema):
     id: int
     created_at: datetime
     actor: str | None
+    organisation_id: int | None
+    unit_id: int | None
     event_type: str
     subject_type: str
     subject_id: str
@@ -127,9 +192,38 @@ class AuditOut(Schema):
     after: dict | None
 
 
+class AuditPageOut(Schema):
+    count: int
+    offset: int
+    limit: int
+    items: list[AuditOut]
+
+
+class StatementQuery(Schema):
+    date_from: date | None = Field(default=None, alias="from")
+    date_to: date | None = Field(default=None, alias="to")
+    subledger: str = Field(default="", max_length=64)
+
+
+class PageQuery(Schema):
+    offset: int = Field(default=0, ge=0, le=10**9)
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+
+
+class AuditQuery(PageQuery):
+    event_type: str = Field(default="", max_length=64)
+    subject_type: str = Field(default="", max_length=64)
+    subject_id: str = Field(default="", max_length=64)
+    actor: str = Field(default="", max_length=150)
+    date_from: date | None = Field(default=None, alias="from")
+    date_to: date | None = Field(default=None, alias="to")
+
+
+# --- Output helpers ----------------------------------------------------------------------------
+
 def _tb_out(tb) -> dict:
     return {
-        "title": tb.title, "as_of": tb.as_of,
+        "title": tb.title, "as_of": tb.as_of, "books": tb.books,
         "rows": [{"code": r.code, "name": r.name, "kind": r.kind, "debit": r.debit,
                   "credit": r.credit, "balance": r.balance} for r in tb.rows],
         "total_debit": tb.total_debit, "total_credit": tb.total_credit, "balanced": tb.balanced,
@@ -137,60 +231,89 @@ def _tb_out(tb) -> dict:
 
 
 def entry_out(entry) -> dict:
-    reversed_by = JournalEntry.objects.filter(reversal_of=entry).values_list("pk", flat=True).first()
+    """An entry with its lines. Works on a plain entry and, without further queries, on one
+    from selectors.entry_list (lines and reversal prefetched)."""
+    try:
+        reversed_by = entry.reversed_by.pk
+    except type(entry).reversed_by.RelatedObjectDoesNotExist:
+        reversed_by = None
+    lines = sorted(entry.lines.all(), key=lambda ln: ln.pk)
     return {
         "id": entry.pk, "book": entry.book.code, "number": entry.number, "year": entry.year,
         "value_date": entry.value_date, "posting_date": entry.posting_date,
-        "description": entry.description, "reversal_of": entry.reversal_of_id,
+        "description": entry.description, "source_type": entry.source_type,
+        "source_id": entry.source_id, "reversal_of": entry.reversal_of_id,
         "reversed_by": reversed_by,
+        "created_by": entry.created_by.get_username() if entry.created_by_id else None,
         "lines": [{"account": ln.account.code, "side": ln.side, "amount": ln.amount,
-                   "subledger": ln.subledger}
-                  for ln in entry.lines.select_related("account").order_by("pk")],
+                   "subledger": ln.subledger} for ln in lines],
     }
 
+
+def _entry_full(pk: int):
+    from jigi.ledger.models import JournalEntry
+
+    return (JournalEntry.objects.select_related("book", "reversed_by", "created_by")
+            .prefetch_related("lines__account").get(pk=pk))
+
+
+def _require_accountant_role(user, message) -> None:
+    """403 for roles that never write the books (tellers, auditors), before any lookup that
+    would answer 404: they may read the book, so they may know it exists."""
+    if not user_scope(user).has_role(*ACCOUNTANT_ROLES):
+        raise Forbidden("forbidden", message)
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias=HEADER, description="Required. One key per operation (1-128 characters): a "
+                                     "resend with the same body replays the first answer."),
+]
+
+
+# --- Reading -----------------------------------------------------------------------------------
 
 @router.get("/books", response=list[BookOut])
 def books(request: HttpRequest):
     return [{"id": b.pk, "code": b.code, "name": b.name, "organisation": b.organisation.code,
-             "unit_id": b.unit_id} for b in selectors.books_for_user(request.user).order_by("code")]
+             "unit_id": b.unit_id, "unit_code": b.unit.code if b.unit_id else None}
+            for b in selectors.book_list_for_user(request.user).order_by("code")]
 
 
 @router.get("/books/{book_id}/trial-balance", response=TrialBalanceOut)
 def book_trial_balance(request: HttpRequest, book_id: int, as_of: date | None = None):
     book = selectors.get_book_for_user(request.user, book_id)
-    return _tb_out(selectors.trial_balance(book=book, as_of=as_of))
+    return _tb_out(selectors.trial_balance(book, as_of=as_of))
 
 
 @router.get("/organisations/{code}/trial-balance", response=TrialBalanceOut)
-def organisation_trial_balance(request: HttpRequest, code: str, as_of: date | None = None):
-    org = Organisation.objects.filter(code=code.upper()).first()
-    scope = user_scope(request.user)
-    if org is None or not (scope.is_superuser or org.pk in scope.org_wide_ids()):
-        raise NotFound("organisation_not_found", _("Organisation not found."))
-    return _tb_out(selectors.consolidated_trial_balance(organisation=org, as_of=as_of))
-
-
-class StatementQuery(Schema):
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+def organisation_trial_balance(request: HttpRequest, code: str, as_of: date | None = None,
+                               unit: str = ""):
+    """All books of the organisation (organisation-wide roles only), or those under `unit`
+    (a unit code, e.g. a region)."""
+    org = selectors.get_organisation_for_consolidation(request.user, code)
+    within = selectors.get_unit_of_organisation(org, unit) if unit else None
+    return _tb_out(selectors.consolidated_trial_balance(org, as_of=as_of, unit=within))
 
 
 @router.get("/books/{book_id}/accounts/{code}/statement", response=StatementOut)
 def statement(request: HttpRequest, book_id: int, code: str, q: Query[StatementQuery]):
     book = selectors.get_book_for_user(request.user, book_id)
-    st = selectors.account_statement(book=book, account_code=code, date_from=q.date_from,
-                                     date_to=q.date_to)
-    return {"account": st.account.code, "account_name": st.account.name, "opening": st.opening,
-            "closing": st.closing, "total_debit": st.total_debit, "total_credit": st.total_credit,
+    st = selectors.account_statement(book, code, q.date_from, q.date_to, q.subledger or None)
+    return {"book": book.code, "account": st.account.code, "account_name": st.account.name,
+            "date_from": st.date_from, "date_to": st.date_to, "opening": st.opening,
+            "closing": st.closing, "total_debit": st.total_debit,
+            "total_credit": st.total_credit, "truncated": st.truncated,
             "lines": [vars(x) for x in st.lines]}
 
 
-@router.get("/books/{book_id}/entries", response=list[EntryOut])
-def entries(request: HttpRequest, book_id: int, offset: int = 0, limit: int = 50):
+@router.get("/books/{book_id}/entries", response=EntryPageOut)
+def entries(request: HttpRequest, book_id: int, page: Query[PageQuery]):
     book = selectors.get_book_for_user(request.user, book_id)
-    offset, limit = max(0, offset), max(1, min(limit, 200))
-    qs = selectors.entries_of_book(book).select_related("book")[offset:offset + limit]
-    return [entry_out(e) for e in qs]
+    qs = selectors.entry_list(book)
+    items = list(qs.select_related("created_by")[page.offset:page.offset + page.limit])
+    return {"count": qs.count(), "offset": page.offset, "limit": page.limit,
+            "items": [entry_out(e) for e in items]}
 
 
 @router.get("/entries/{entry_id}", response=EntryOut)
@@ -198,86 +321,72 @@ def entry_detail(request: HttpRequest, entry_id: int):
     return entry_out(selectors.get_entry_for_user(request.user, entry_id))
 
 
-def _lines(payload: EntryIn) -> list[LineSpec]:
-    errors = {}
-    out = []
-    for i, line in enumerate(payload.lines):
-        if line.side not in ("D", "C"):
-            errors[f"lines.{i}.side"] = _("D (debit) or C (credit).")
-            continue
-        try:
-            amount = to_francs(line.amount)
-        except MoneyError as exc:
-            errors[f"lines.{i}.amount"] = {
-                "fractional_franc": _("Whole francs only: the franc CFA has no cents."),
-                "float_not_allowed": _("Whole francs only: the franc CFA has no cents."),
-                "zero": _("The amount must be more than zero."),
-                "negative": _("The amount must be more than zero."),
-                "too_large": _("This amount is not plausible."),
-            }.get(str(exc), _("Enter an amount in francs CFA."))
-            continue
-        out.append(LineSpec(line.account, line.side, amount))
-    if errors:
-        raise ApplicationError("invalid", _("Some fields are not valid."), errors, status_code=422)
-    return out
-
+# --- Writing -----------------------------------------------------------------------------------
 
 @router.post("/books/{book_id}/entries", response={201: EntryOut})
-def entry_create(request: HttpRequest, book_id: int, payload: EntryIn):
-    """Post a manual journal entry (accountants only). Requires an Idempotency-Key header."""
-    if not user_scope(request.user).has_role(*ACCOUNTANT_ROLES):
-        raise Forbidden("forbidden", _("Only a manager may post journal entries."))
-    book = selectors.get_book_for_user(request.user, book_id, write=True, roles=ACCOUNTANT_ROLES)
-    lines = _lines(payload)
+def entry_create(request: HttpRequest, book_id: int, payload: EntryIn,
+                 idempotency_key: IdempotencyKey = None):
+    """Post a manual journal entry (a caisse manager or an administrator; not tellers, not
+    auditors). Unbalanced entries, unknown accounts, closed months and future value dates are
+    refused with field messages and nothing written."""
+    _require_accountant_role(request.user, _("Only a manager may post journal entries."))
+    book = selectors.get_book_for_user(request.user, book_id)
+    lines = [LineSpec(ln.account, ln.side, ln.amount, ln.subledger) for ln in payload.lines]
 
     def action():
-        entry = services.entry_post(book=book, lines=lines, value_date=payload.value_date,
-                                    description=payload.description, acting_user=request.user,
-                                    source_type="manual")
-        return 201, entry_out(entry)
+        entry = services.manual_entry_post(book=book, lines=lines, value_date=payload.value_date,
+                                           description=payload.description,
+                                           acting_user=request.user)
+        return 201, entry_out(_entry_full(entry.pk))
 
     return Status(*run_idempotent(request, endpoint=f"ledger.entry:{book.pk}",
                                   body=payload.dict(), action=action))
 
 
 @router.post("/entries/{entry_id}/reverse", response={201: EntryOut})
-def entry_reverse(request: HttpRequest, entry_id: int, payload: ReverseIn):
+def entry_reverse(request: HttpRequest, entry_id: int, payload: ReverseIn,
+                  idempotency_key: IdempotencyKey = None):
+    """Reverse a manual entry (manager or administrator). Entries posted by an operation are
+    reversed from that operation (409 here)."""
+    _require_accountant_role(request.user, _("Only a manager may reverse entries."))
     entry = selectors.get_entry_for_user(request.user, entry_id)
-    if not user_scope(request.user).has_role(*ACCOUNTANT_ROLES):
-        raise Forbidden("forbidden", _("Only a manager may reverse entries."))
-    selectors.get_book_for_user(request.user, entry.book_id, write=True, roles=ACCOUNTANT_ROLES)
 
     def action():
-        reversal = services.entry_reverse(entry=entry, reason=payload.reason,
-                                          acting_user=request.user, value_date=payload.value_date)
-        return 201, entry_out(reversal)
+        reversal = services.manual_entry_reverse(entry=entry, reason=payload.reason,
+                                                 acting_user=request.user,
+                                                 value_date=payload.value_date)
+        return 201, entry_out(_entry_full(reversal.pk))
 
     return Status(*run_idempotent(request, endpoint=f"ledger.reverse:{entry.pk}",
                                   body=payload.dict(), action=action))
 
 
-@router.post("/books/{book_id}/periods", response={201: dict})
+@router.post("/books/{book_id}/periods", response={201: PeriodOut})
 def close_period(request: HttpRequest, book_id: int, payload: PeriodIn):
-    if not user_scope(request.user).has_role(*ACCOUNTANT_ROLES):
-        raise Forbidden("forbidden", _("Only a manager may close a month."))
-    book = selectors.get_book_for_user(request.user, book_id, write=True, roles=ACCOUNTANT_ROLES)
-    p = services.period_close(book=book, year=payload.year, month=payload.month,
-                              acting_user=request.user)
-    return Status(201, {"book": book.code, "year": p.year, "month": p.month})
+    """Close a month of the book (manager or administrator). Closed months stay closed."""
+    _require_accountant_role(request.user, _("Only a manager may close a month."))
+    book = selectors.get_book_for_user(request.user, book_id)
+    p = services.manual_period_close(book=book, year=payload.year, month=payload.month,
+                                     acting_user=request.user)
+    return Status(201, {"book": book.code, "year": p.year, "month": p.month,
+                        "closed_at": p.closed_at})
 
 
-@router.get("/audit-events", response=list[AuditOut])
-def audit_events(request: HttpRequest, event_type: str = "", subject_type: str = "",
-                 subject_id: str = "", offset: int = 0, limit: int = 100):
-    from jigi.core.selectors import audit_events_for_user
+# --- Audit trail -------------------------------------------------------------------------------
 
-    scope = user_scope(request.user)
-    if not scope.has_role(*AUDIT_ROLES):
+@router.get("/audit-events", response=AuditPageOut)
+def audit_events(request: HttpRequest, q: Query[AuditQuery]):
+    """Audit rows in the user's scope (auditors, managers, administrators), newest first."""
+    if not user_scope(request.user).has_role(*AUDIT_ROLES):
         raise Forbidden("forbidden", _("Only auditors and managers read the audit trail."))
-    qs = audit_events_for_user(request.user, event_type=event_type, subject_type=subject_type,
-                               subject_id=subject_id)
-    offset, limit = max(0, offset), max(1, min(limit, 500))
-    return [{"id": e.pk, "created_at": e.created_at,
-             "actor": e.actor.get_username() if e.actor else None, "event_type": e.event_type,
-             "subject_type": e.subject_type, "subject_id": e.subject_id, "before": e.before,
-             "after": e.after} for e in qs.select_related("actor")[offset:offset + limit]]
+    qs = audit_events_for_user(request.user, event_type=q.event_type,
+                               subject_type=q.subject_type, subject_id=q.subject_id,
+                               actor=q.actor, date_from=q.date_from, date_to=q.date_to)
+    items = qs.select_related("actor")[q.offset:q.offset + q.limit]
+    return {"count": qs.count(), "offset": q.offset, "limit": q.limit,
+            "items": [{"id": e.pk, "created_at": e.created_at,
+                       "actor": e.actor.get_username() if e.actor_id else None,
+                       "organisation_id": e.organisation_id, "unit_id": e.unit_id,
+                       "event_type": e.event_type, "subject_type": e.subject_type,
+                       "subject_id": e.subject_id, "before": e.before, "after": e.after}
+                      for e in items]}

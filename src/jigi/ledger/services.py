@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.audit import audit_log
-from jigi.core.errors import ApplicationError
+from jigi.core.errors import ApplicationError, Conflict, Forbidden
+from jigi.core.models import Counter
 from jigi.core.numbering import next_number
 from jigi.ledger.models import (
     Account,
@@ -19,7 +22,11 @@ from jigi.ledger.models import (
     JournalEntry,
     JournalLine,
 )
+from jigi.ledger.roles import ACCOUNTANT_ROLES
 from jigi.ledger.rules import LineSpec, UnbalancedEntry, check_lines, reversed_lines
+
+# source_type of entries typed by an accountant (the only ones the ledger API may reverse).
+MANUAL = "manual"
 
 # Chart lookups are hot (every deposit) and charts change rarely: cache per process, keyed by
 # organisation; `chart_cache_clear` is called whenever an account is created.
@@ -56,6 +63,13 @@ def entry_post(
     Runs in the caller's transaction when there is one (a deposit posts its entry together with
     the deposit), or in its own. `audit=False` is for callers that audit the business operation
     themselves in the same transaction (one row per deposit, not two).
+
+    Refused, with nothing written: fewer than two lines, an amount that is not a positive int
+    (floats, bools, zero, negatives), a side other than D/C, debits different from credits by
+    even one franc, an account unknown to the book's chart or not postable (a heading), a
+    value date in a closed month of the book. A value date after today is accepted: close of
+    business and schedulers post for explicit business dates (manual entries are held to
+    today or earlier by manual_entry_post).
     """
     try:
         check_lines(lines)
@@ -149,44 +163,151 @@ def _balances_add(book: Book, pairs) -> None:
 def entry_reverse(
     *, entry: JournalEntry, reason: str, acting_user, value_date: date | None = None
 ) -> JournalEntry:
-    """Cancel an entry by posting its mirror image. The original stays as it was."""
-    if not reason.strip():
+    """Cancel an entry by posting its mirror image (same accounts, sides swapped) dated
+    `value_date` (today by default, so a closed month is corrected in an open one). The
+    original stays as it was. An entry is reversed at most once, and a reversal is never
+    reversed: a mistaken reversal is corrected by posting the right entry again."""
+    reason = (reason or "").strip()
+    if not reason:
         raise ApplicationError("reason_required", _("A reason is required."),
                                {"reason": _("Say why this entry is reversed.")})
     with transaction.atomic():
-        locked = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        # The row lock makes two concurrent reversals of one entry queue; the second then
+        # sees the first one's reversal and is refused (reversal_of is also unique).
+        locked = JournalEntry.objects.select_for_update().select_related("book").get(
+            pk=entry.pk)
         if locked.reversal_of_id is not None:
-            raise ApplicationError("entry_is_reversal", _("A reversal cannot itself be reversed."))
+            raise ApplicationError("entry_is_reversal", _("A reversal cannot itself be reversed."),
+                                   status_code=409)
         if JournalEntry.objects.filter(reversal_of=locked).exists():
             raise ApplicationError("entry_already_reversed", _("This entry is already reversed."),
                                    status_code=409)
         lines = [LineSpec(ln.account.code, ln.side, ln.amount, ln.subledger)
                  for ln in locked.lines.select_related("account").order_by("pk")]
+        description = gettext("Reversal of %(entry)s: %(reason)s") % {
+            "entry": f"{locked.book.code}/{locked.year}/{locked.number}", "reason": reason}
         reversal = entry_post(
             book=locked.book, lines=reversed_lines(lines),
             value_date=value_date or timezone.localdate(),
-            description=f"Annulation {locked}: {reason}"[:255], acting_user=acting_user,
+            description=description[:255], acting_user=acting_user,
             source_type=locked.source_type, source_id=locked.source_id, reversal_of=locked,
             audit=False,
         )
         audit_log(actor=acting_user, event_type="ledger.entry_reversed", subject=locked,
-                  after={"reversal": reversal.pk, "reason": reason},
+                  after={"reversal": reversal.pk, "number": reversal.number,
+                         "value_date": reversal.value_date.isoformat(), "reason": reason},
                   organisation=locked.book.organisation, unit=locked.book.unit)
     return reversal
 
 
-def period_close(*, book: Book, year: int, month: int, acting_user) -> ClosedPeriod:
+def _require_accountant(user, book: Book) -> None:
+    """Manual entries, reversals and month closes: the book's manager or the organisation's
+    administrator (ledger.roles.ACCOUNTANT_ROLES), never a teller or an auditor."""
+    from jigi.ledger.selectors import book_list_for_user
+
+    if not book_list_for_user(user, write=True, roles=ACCOUNTANT_ROLES).filter(
+            pk=book.pk).exists():
+        raise Forbidden("forbidden", _("Only the manager of this book may do this."))
+
+
+def _not_in_future(value_date: date) -> None:
+    if value_date > timezone.localdate():
+        raise ApplicationError(
+            "value_date_in_future", _("The value date is in the future."),
+            {"value_date": _("A manual entry records what has happened: today or earlier.")},
+            status_code=422)
+
+
+def manual_entry_post(
+    *, book: Book, lines: list[LineSpec], value_date: date, description: str, acting_user
+) -> JournalEntry:
+    """A journal entry typed by an accountant (an expense paid, a correction, an opening
+    balance). Only ACCOUNTANT_ROLES on the book; value date today or earlier (batches may
+    post for a future business date, people may not); one audit row with the lines, since a
+    hand-made entry is the first thing an auditor reviews."""
+    _require_accountant(acting_user, book)
+    _not_in_future(value_date)
+    description = (description or "").strip()
+    if not description:
+        raise ApplicationError("invalid", _("Some fields are not valid."),
+                               {"description": _("Say what this entry is for.")},
+                               status_code=422)
     with transaction.atomic():
+        entry = entry_post(book=book, lines=lines, value_date=value_date,
+                           description=description, acting_user=acting_user,
+                           source_type=MANUAL, audit=False)
+        audit_log(actor=acting_user, event_type="ledger.manual_entry_posted", subject=entry,
+                  after={"book": book.code, "number": entry.number, "year": entry.year,
+                         "value_date": value_date.isoformat(), "description": description,
+                         "lines": [[ln.account, ln.side, ln.amount] for ln in lines]},
+                  organisation=book.organisation, unit=book.unit)
+    return entry
+
+
+def manual_entry_reverse(
+    *, entry: JournalEntry, reason: str, acting_user, value_date: date | None = None
+) -> JournalEntry:
+    """Reverse a manual entry. Entries posted by an operation (a deposit, a disbursement) are
+    reversed by that operation's own service, so the business record moves with its entry."""
+    _require_accountant(acting_user, entry.book)
+    if value_date is not None:
+        _not_in_future(value_date)
+    if entry.source_type != MANUAL:
+        raise Conflict(
+            "entry_not_manual",
+            _("This entry belongs to an operation; reverse the operation itself."),
+        )
+    return entry_reverse(entry=entry, reason=reason, acting_user=acting_user,
+                         value_date=value_date)
+
+
+def period_close(*, book: Book, year: int, month: int, acting_user) -> ClosedPeriod:
+    """Close a month of a book: no posting with a value date inside it is accepted afterwards.
+
+    There is no reopening (docs/ledger.md): a closed month has been reported, and a mistake
+    found later is corrected by an entry (or a reversal) dated in an open month. A month can
+    be closed from its last day on, not before.
+    """
+    if not 1 <= month <= 12 or not 1900 <= year <= 9999:
+        raise ApplicationError("invalid", _("Some fields are not valid."),
+                               {"month": _("Choose a month from 1 to 12 and a real year.")},
+                               status_code=422)
+    last_day = date(year, month, calendar.monthrange(year, month)[1])
+    if last_day > timezone.localdate():
+        raise ApplicationError(
+            "period_not_ended", _("This month has not ended yet."),
+            {"month": _("A month can be closed from its last day on.")}, status_code=422)
+    with transaction.atomic():
+        _lock_numbering(book)
         period, created = ClosedPeriod.objects.get_or_create(
-            book=book, year=year, month=month, defaults={"closed_by": acting_user}
+            book=book, year=year, month=month,
+            defaults={"closed_by": acting_user if getattr(acting_user, "pk", None) else None},
         )
         if not created:
-            raise ApplicationError("period_already_closed", _("This month is already closed."),
-                                   status_code=409)
+            raise Conflict("period_already_closed", _("This month is already closed."))
         audit_log(actor=acting_user, event_type="ledger.period_closed", subject=period,
                   after={"book": book.code, "year": year, "month": month},
                   organisation=book.organisation, unit=book.unit)
     return period
+
+
+def manual_period_close(*, book: Book, year: int, month: int, acting_user) -> ClosedPeriod:
+    """A month close asked for by a person: the book's manager or the organisation's
+    administrator (close of business calls period_close directly)."""
+    _require_accountant(acting_user, book)
+    return period_close(book=book, year=year, month=month, acting_user=acting_user)
+
+
+def _lock_numbering(book: Book) -> None:
+    """Hold the book's entry counters (the rows entry_post locks first) until commit.
+
+    The current year's row is created if missing, so even the book's first posting of the
+    year waits for the close and then sees the closed month.
+    """
+    scope = f"entry:{book.pk}"
+    Counter.objects.get_or_create(scope=scope, year=timezone.localdate().year)
+    list(Counter.objects.select_for_update().filter(scope=scope).order_by("pk")
+         .values_list("pk", flat=True))
 
 
 def chart_seed(*, organisation, acting_user=None) -> int:
