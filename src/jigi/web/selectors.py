@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
 
 from jigi.orgs.models import Organisation, Unit
 from jigi.orgs.scoping import user_scope
@@ -37,4 +38,35 @@ def dashboard_for_user(user) -> Dashboard:
         unit_count=units.count(),
         active_members=members["n"] or 0,
         women_members=members["women"] or 0,
+        tiles=_tiles(scope),
     )
+
+
+# What each role does first: (icon, label, url name), in the order shown.
+ROLE_TILES = {
+    "teller": [("🗄️", _("My cash drawer"), "web:savings_drawer"),
+               ("💰", _("Savings counter"), "web:savings_counter"),
+               ("🔎", _("Find a person"), "web:person_search"),
+               ("➕", _("Register a person"), "web:person_register")],
+    "caisse_manager": [("⏳", _("Approvals and counter"), "web:savings_counter"),
+                       ("📒", _("Ledger"), "web:ledger_books"),
+                       ("🕵️", _("Audit trail"), "web:audit")],
+    "loan_officer": [("🔎", _("Find a person"), "web:person_search"),
+                     ("➕", _("Register a person"), "web:person_register")],
+    "network_auditor": [("📒", _("Ledger"), "web:ledger_books"),
+                        ("🕵️", _("Audit trail"), "web:audit"),
+                        ("🔎", _("Find a person"), "web:person_search")],
+    "network_admin": [("⚙️", _("Savings products"), "web:savings_products"),
+                      ("📒", _("Ledger"), "web:ledger_books")],
+}
+DEFAULT_TILES = [("🔎", _("Find a person"), "web:person_search"),
+                 ("➕", _("Register a person"), "web:person_register"),
+                 ("📒", _("Ledger"), "web:ledger_books")]
+
+
+def _tiles(scope) -> list[tuple[str, str, str]]:
+    seen: dict[str, tuple[str, str, str]] = {}
+    for role in sorted(scope.roles):
+        for tile in ROLE_TILES.get(role, []):
+            seen.setdefault(tile[2], tile)
+    return list(seen.values()) or DEFAULT_TILES
