@@ -21,6 +21,7 @@ from jigi.demo import builder
 from jigi.demo.builder import _allocate
 from jigi.ledger.models import Book, JournalLine
 from jigi.ledger.selectors import ledger_verify
+from jigi.orgs.bootstrap import accounting_unit_create, organisations_bootstrap
 from jigi.orgs.models import Organisation, StaffRole, Unit
 from jigi.people.models import Consent, HouseholdMember, Membership, Person
 from jigi.people.names import name_key, search_name
@@ -276,6 +277,18 @@ def test_demo_refuses_bad_options_and_a_full_registry():
     with pytest.raises(CommandError, match="not a date"):
         call_command("demo", "--today", "2026-13-45", stdout=io.StringIO())
     assert Person.objects.count() == 20
+
+
+@pytest.mark.django_db
+def test_demo_refuses_a_network_that_already_has_units():
+    orgs = organisations_bootstrap()
+    accounting_unit_create(organisation=orgs.kondo, kind="caisse", code="C001",
+                           name="Caisse existante", parent=orgs.network)
+    with pytest.raises(CommandError, match="already holds persons or units"):
+        _demo(members=20, seed=1)
+    assert "nothing to do" in _demo(members=20, seed=1, if_empty=True)
+    assert not Person.objects.exists()
+    assert Unit.objects.filter(kind="caisse").count() == 1
 
 
 @pytest.mark.django_db

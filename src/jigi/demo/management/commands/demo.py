@@ -8,6 +8,7 @@ from datetime import date
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jigi.orgs.models import Unit
 from jigi.people.models import Person
 
 MAX_MEMBERS = 2_000_000
@@ -46,11 +47,13 @@ class Command(BaseCommand):
             raise CommandError("--reset and --if-empty contradict each other: choose one")
         if reset:
             call_command("flush", interactive=False, verbosity=0)
-        if Person.objects.exists():
+        # Persons, or units below the three roots (bootstrap alone leaves only the roots).
+        if Person.objects.exists() or Unit.objects.filter(parent__isnull=False).exists():
             if if_empty:
                 self.stdout.write("demo: data already present, nothing to do")
                 return
-            raise CommandError("the database already holds persons: use --reset or --if-empty")
+            raise CommandError("the database already holds persons or units: "
+                               "use --reset or --if-empty")
         started = time.perf_counter()
         ctx = build_demo(members=members, seed=seed, today=today,
                          log=lambda msg: self.stdout.write(f"demo: {msg}"))
