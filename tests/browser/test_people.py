@@ -1,3 +1,5 @@
+"""People screens in a real browser: live search, registration, duplicate warning."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,32 +23,40 @@ def test_search_register_and_duplicate_warning(world, login, page):
     known = register(world, first_name="Fatoumata", last_name="Traoré", birth_year=1985)
     login("teller_a")
 
-    # Search (htmx live results) finds the existing member, accent-insensitively.
+    # Search: results arrive while typing (htmx), accent-insensitively.
     page.goto("/people/")
-    page.fill("#q", "traore")
-    page.wait_for_selector("table.results >> text=Fatoumata Traoré")
+    page.locator("#q").press_sequentially("traore", delay=30)
+    hit = page.locator("#results table.results a", has_text="Fatoumata Traoré")
+    hit.wait_for()
+    assert page.url.endswith("/people/?q=traore")  # the search is in the address
 
-    # A new person registers straight through.
+    # A new person registers straight through; her caisse is chosen for the teller.
     page.goto("/people/register/")
+    assert page.locator("#id_unit").input_value() == str(world.caisse_a.pk)
     _fill_person(page, "Kadiatou", "Dembélé", 1994, "76 55 44 33")
-    page.click("main form.stack button[type=submit]")
-    page.wait_for_url("**/people/*/")
+    with page.expect_navigation():
+        page.click("#register-submit")
     assert "Kadiatou Dembélé" in page.locator("h1").inner_text()
-    assert page.locator("#memberships").inner_text().count("C001-") == 1
+    assert page.locator("#memberships").inner_text().count("C001-000002") == 1
 
     # A near-duplicate of the known member is stopped with the candidate shown.
     page.goto("/people/register/")
     _fill_person(page, "Fatoumata", "Traore", 1986)
-    page.click("main form.stack button[type=submit]")
+    with page.expect_navigation():
+        page.click("#register-submit")
     warning = page.locator("#duplicate-warning")
-    warning.wait_for()
+    assert warning.is_visible()
     assert "Fatoumata Traoré" in warning.inner_text()
+    assert "C001-000001" in warning.inner_text()
     assert Person.objects.filter(last_name="Traore").count() == 0
 
-    # Confirming "different person" registers her and keeps the pair for review.
+    # "This is a different person": registered, the pair kept for a manager.
     page.check("#id_confirm_not_duplicate")
-    page.click("main form.stack button[type=submit]")
-    page.wait_for_url("**/people/*/")
+    with page.expect_navigation():
+        page.click("#register-submit")
     new = Person.objects.get(last_name="Traore")
+    assert page.url.endswith(f"/people/{new.pk}/")
+    assert "Fatoumata Traore" in page.locator("h1").inner_text()
     assert DuplicateCandidate.objects.get(person=new).other == known
     assert page.locator("#duplicates").is_visible()
+    assert "Fatoumata Traoré" in page.locator("#duplicates").inner_text()

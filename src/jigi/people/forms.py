@@ -31,7 +31,7 @@ class PersonForm(forms.Form):
                                  choices=[("bm", "Bamanankan"), ("fr", "Français"),
                                           ("en", "English")])
     confirm_not_duplicate = forms.BooleanField(
-        label=_("I checked: this is a different person"), required=False)
+        label=_("This is a different person"), required=False)
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -42,7 +42,7 @@ class Person(models.Model):
     language = models.CharField(_("preferred language"), max_length=8, default="bm")
     # Accent-free, lower-case "first last" for search; and a phonetic key for duplicate checks.
     search_name = models.CharField(max_length=210, db_index=True, editable=False, default="")
-    name_key = models.CharField(max_length=64, db_index=True, editable=False, default="")
+    name_key = models.CharField(max_length=64, editable=False, default="")
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
@@ -54,6 +54,11 @@ class Person(models.Model):
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
         verbose_name = _("person")
+        indexes = [
+            # Duplicate check at registration: same family-name key, birth year within +/-2:
+            # one index range, whatever the size of the registry.
+            models.Index(fields=["name_key", "birth_year"], name="person_namekey_year_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -127,7 +132,12 @@ class Membership(models.Model):
                 fields=["organisation", "number"], name="membership_unique_number"
             ),
         ]
-        indexes = [models.Index(fields=["unit", "status"])]
+        indexes = [
+            models.Index(fields=["unit", "status"]),
+            # Search by member number across organisations (the unique constraint leads with
+            # the organisation, so it cannot serve "which membership has number X").
+            models.Index(fields=["number"], name="membership_number_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.person}"
@@ -188,3 +198,5 @@ class DuplicateCandidate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "other"], name="duplicate_pair_unique"),
         ]
+        indexes = [models.Index(fields=["status", "person"]),
+                   models.Index(fields=["other", "status"])]

@@ -1,3 +1,6 @@
+"""Screens of the person registry: search (htmx live results), registration with the duplicate
+warning, and the person's page (identity, memberships, household, consents, duplicates)."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -8,11 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jigi.core.errors import ApplicationError
-from jigi.orgs.models import Organisation
+from jigi.orgs.models import Organisation, UnitKind
 from jigi.orgs.scoping import user_scope
 from jigi.people import selectors, services
+from jigi.people.errors import PossibleDuplicates
 from jigi.people.forms import ConsentForm, PersonForm
-from jigi.people.models import Consent, DuplicateCandidate, DuplicateStatus
+from jigi.people.models import Consent
+
+# Units that hold members (a network, region, union or movement node does not).
+MEMBER_UNIT_KINDS = [UnitKind.CAISSE, UnitKind.MUTUAL, UnitKind.SECTION]
 
 
 def _person_or_404(user, pk):
@@ -30,11 +37,17 @@ def person_search(request):
     return render(request, template, {"q": q, "results": results})
 
 
+def _register_units(user):
+    return list(user_scope(user).units(write=True).filter(kind__in=MEMBER_UNIT_KINDS,
+                                                          is_active=True)
+                .select_related("organisation").order_by("organisation__code", "code"))
+
+
 @login_required
 def person_register(request):
-    units = list(user_scope(request.user).units(write=True).exclude(kind__in=["network", "region",
-                                                                             "union", "movement"]))
-    candidates = []
+    units = _register_units(request.user)
+    candidates: list[dict] = []
+    confirmable = True
     if request.method == "POST":
         form = PersonForm(request.POST, units=units)
         if form.is_valid():
@@ -44,9 +57,10 @@ def person_register(request):
             try:
                 person = services.person_register(
                     acting_user=request.user, unit=unit, confirm_not_duplicate=confirm, **data)
-            except services.PossibleDuplicates as exc:
-                candidates = exc.matches
-                form.add_error(None, exc.message)
+            except PossibleDuplicates as exc:
+                candidates, confirmable = exc.candidates, not exc.hard
+                if exc.hard:
+                    form.add_error("nina", exc.fields["nina"])
             except ApplicationError as exc:
                 for field, msg in exc.fields.items():
                     form.add_error(field if field in form.fields else None, msg)
@@ -58,28 +72,43 @@ def person_register(request):
     else:
         initial = {"literacy": "none", "language": "bm"}
         if len(units) == 1:
-            initial.update(unit=units[0].pk, cercle=units[0].cercle, region=units[0].region)
+            # A teller registers in her own caisse: chosen for her, with its place.
+            initial.update(unit=units[0].pk, cercle=units[0].cercle, region=units[0].region,
+                           commune=units[0].commune)
         form = PersonForm(initial=initial, units=units)
+    status = 200
     if not units:
+        status = 403
         messages.error(request, _("You cannot register members."))
-    return render(request, "people/register.html", {"form": form, "candidates": candidates})
+    return render(request, "people/register.html", {
+        "form": form, "candidates": candidates, "confirmable": confirmable, "units": units,
+    }, status=status)
 
 
 @login_required
 def person_detail(request, pk: int):
     person = _person_or_404(request.user, pk)
     if person.pk != pk:
+        # A merged record: its survivor's page.
         return redirect("web:person_detail", pk=person.pk)
-    sections = selectors.person_visible_sections(request.user, person)
-    duplicates = DuplicateCandidate.objects.filter(
-        person=person, status=DuplicateStatus.OPEN).select_related("other")
+    user = request.user
+    duplicates = selectors.person_duplicates_for_user(user, person)
+    can_write = selectors.can_write_person(user, person)
+    visible_ids = set(selectors.persons_visible_to(user).filter(
+        household_links__household__members__person=person).values_list("pk", flat=True))
     return render(request, "people/detail.html", {
         "person": person,
-        "memberships": selectors.memberships_visible(request.user, person),
-        "consents": selectors.consents_of(person),
-        "households": person.household_links.select_related("household"),
-        "sections": sorted(sections),
-        "duplicates": duplicates,
+        "memberships": selectors.memberships_visible(user, person),
+        "consents": selectors.consents_visible(user, person),
+        "households": selectors.households_of(person),
+        "household_visible": visible_ids,
+        "sections": sorted(selectors.person_visible_sections(user, person)),
+        # Each open pair with the record that is not this one.
+        "duplicates": [(d, d.other if d.person_id == person.pk else d.person)
+                       for d in duplicates.pairs],
+        "duplicates_hidden": duplicates.hidden,
+        "can_write": can_write,
+        "can_decide": selectors.can_decide_duplicates(user, person),
         "consent_form": ConsentForm(organisations=Organisation.objects.order_by("code")),
     })
 
@@ -121,28 +150,30 @@ def consent_withdraw(request, pk: int, consent_id: int):
 @login_required
 @require_POST
 def person_merge(request, pk: int, other_id: int):
+    """Merge record `pk` into `other_id` (the survivor), from `pk`'s page."""
     person = _person_or_404(request.user, pk)
     other = _person_or_404(request.user, other_id)
     try:
         survivor = services.person_merge(acting_user=request.user, survivor=other, merged=person,
                                          reason=request.POST.get("reason", ""))
-        messages.success(request, _("Records merged."))
-        return redirect("web:person_detail", pk=survivor.pk)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, " ".join([str(exc.message)]
+                                         + [str(m) for m in exc.fields.values()]))
         return redirect("web:person_detail", pk=person.pk)
+    messages.success(request, _("Records merged."))
+    return redirect("web:person_detail", pk=survivor.pk)
 
 
 @login_required
 @require_POST
 def duplicate_dismiss(request, pk: int, candidate_id: int):
     person = _person_or_404(request.user, pk)
-    cand = DuplicateCandidate.objects.filter(pk=candidate_id, person=person).first()
-    if cand is None:
-        raise Http404
     try:
+        cand = selectors.get_duplicate_for_user(request.user, candidate_id)
         services.duplicate_dismiss(acting_user=request.user, candidate=cand)
         messages.success(request, _("Marked as different persons."))
     except ApplicationError as exc:
+        if exc.status_code == 404:
+            raise Http404 from None
         messages.error(request, exc.message)
     return redirect("web:person_detail", pk=person.pk)
