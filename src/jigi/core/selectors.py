@@ -35,6 +35,10 @@ def audit_events_for_user(
     organisation (system set-up) are for superusers. Filters: event type prefix ("ledger."),
     subject type and id, actor's username, and local calendar days [date_from, date_to].
     """
+    # Typed filters: non-printable characters can match nothing (and PostgreSQL refuses NUL).
+    event_type, subject_type, subject_id, actor = (
+        "".join(c for c in (v or "") if c.isprintable()).strip()[:150]
+        for v in (event_type, subject_type, subject_id, actor))
     scope = user_scope(user)
     qs = AuditEvent.objects.all()
     if not scope.is_superuser:
@@ -42,13 +46,13 @@ def audit_events_for_user(
         qs = qs.filter(Q(organisation_id__in=org_wide)
                        | Q(unit__isnull=False) & scope.unit_q("unit__", roles=AUDIT_ROLES))
     if event_type:
-        qs = qs.filter(event_type__startswith=event_type.strip())
+        qs = qs.filter(event_type__startswith=event_type)
     if subject_type:
-        qs = qs.filter(subject_type=subject_type.strip())
+        qs = qs.filter(subject_type=subject_type)
     if subject_id:
-        qs = qs.filter(subject_id=subject_id.strip())
+        qs = qs.filter(subject_id=subject_id)
     if actor:
-        qs = qs.filter(actor__username=actor.strip())
+        qs = qs.filter(actor__username=actor)
     if date_from is not None:
         qs = qs.filter(created_at__gte=_day_start(date_from))
     if date_to is not None and date_to < date.max:

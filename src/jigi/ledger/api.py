@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Header, Query, Router, Schema, Status
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from jigi.core.errors import Forbidden
 from jigi.core.idempotency import HEADER, run_idempotent
@@ -61,6 +61,16 @@ Francs = Annotated[
                               {"type": "string", "pattern": r"^\s*\d[\d\s]*(\.0+)?\s*$"}],
                     "description": "Whole francs CFA: an integer or a decimal string."}),
 ]
+
+
+def _no_control(value: str) -> str:
+    # Nothing typed by a person contains control characters, and PostgreSQL cannot store NUL.
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(gettext("Remove the control characters."))
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control)]
 
 
 # --- Schemas -----------------------------------------------------------------------------------
@@ -120,15 +130,15 @@ class StatementOut(Schema):
 
 
 class LineIn(Schema):
-    account: str = Field(min_length=1, max_length=16)
+    account: Text = Field(min_length=1, max_length=16)
     side: Literal["D", "C"] = Field(description="D (debit) or C (credit)")
     amount: Francs
-    subledger: str = Field(default="", max_length=64)
+    subledger: Text = Field(default="", max_length=64)
 
 
 class EntryIn(Schema):
     value_date: date
-    description: str = Field(min_length=1, max_length=255)
+    description: Text = Field(min_length=1, max_length=255)
     lines: list[LineIn] = Field(min_length=2, max_length=200)
 
 
@@ -163,7 +173,7 @@ class EntryPageOut(Schema):
 
 
 class ReverseIn(Schema):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Text = Field(min_length=1, max_length=200)
     value_date: date | None = None
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from jigi.core.errors import NotFound
+from jigi.core.errors import ApplicationError, NotFound
 from jigi.ledger.models import (
     Account,
     AccountBalance,
@@ -31,6 +31,13 @@ from jigi.orgs.scoping import user_scope
 
 DEBIT_NORMAL = frozenset({AccountKind.ASSET, AccountKind.EXPENSE})
 STATEMENT_MAX_LINES = 5000
+
+
+def _code(value: str | None) -> str | None:
+    """A code as typed in a URL, or None when it cannot be one (control characters, which
+    PostgreSQL also refuses to compare)."""
+    value = (value or "").strip()
+    return value if value and value.isprintable() and len(value) <= 64 else None
 
 
 # --- Books and entries in the user's scope -----------------------------------------------------
@@ -107,15 +114,17 @@ def organisations_for_consolidation(user) -> QuerySet[Organisation]:
 
 
 def get_organisation_for_consolidation(user, code: str) -> Organisation:
-    org = organisations_for_consolidation(user).filter(code=code.strip().upper()).first()
-    if org is None:
+    code = _code(code)
+    org = code and organisations_for_consolidation(user).filter(code=code.upper()).first()
+    if org is None or not code:
         raise NotFound("organisation_not_found", _("Organisation not found."))
     return org
 
 
 def get_unit_of_organisation(organisation: Organisation, code: str) -> Unit:
-    unit = Unit.objects.filter(organisation=organisation, code=code.strip()).first()
-    if unit is None:
+    code = _code(code)
+    unit = code and Unit.objects.filter(organisation=organisation, code=code).first()
+    if unit is None or not code:
         raise NotFound("unit_not_found", _("Unit not found."), {"unit": _("Unknown unit code.")})
     return unit
 
@@ -182,13 +191,18 @@ def account_statement(
     listing is cut at `limit` lines. Optionally restricted to one sub-ledger reference (a
     savings account number, a loan number).
     """
-    account = Account.objects.filter(organisation_id=book.organisation_id,
-                                     code=account_code).first()
-    if account is None:
+    code = _code(account_code)
+    account = code and Account.objects.filter(organisation_id=book.organisation_id,
+                                              code=code).first()
+    if account is None or not code:
         raise NotFound("account_not_found", _("Account not found."))
     lines = JournalLine.objects.filter(book=book, account=account)
     if subledger:
-        lines = lines.filter(subledger=subledger)
+        if _code(subledger) is None:
+            raise ApplicationError("invalid", _("Some fields are not valid."),
+                                   {"subledger": _("Letters, digits and signs only.")},
+                                   status_code=422)
+        lines = lines.filter(subledger=subledger.strip())
     opening = 0
     if date_from is not None:
         opening = signed_balance(account.kind, *_debit_credit(lines.filter(

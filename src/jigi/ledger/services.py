@@ -171,6 +171,7 @@ def entry_reverse(
     if not reason:
         raise ApplicationError("reason_required", _("A reason is required."),
                                {"reason": _("Say why this entry is reversed.")})
+    _refuse_control_characters(reason, "reason")
     with transaction.atomic():
         # The row lock makes two concurrent reversals of one entry queue; the second then
         # sees the first one's reversal and is refused (reversal_of is also unique).
@@ -210,6 +211,13 @@ def _require_accountant(user, book: Book) -> None:
         raise Forbidden("forbidden", _("Only the manager of this book may do this."))
 
 
+def _refuse_control_characters(text: str, field: str) -> None:
+    # Nothing typed by a person contains them, and PostgreSQL cannot store NUL.
+    if any(ord(c) < 32 or ord(c) == 127 for c in str(text)):
+        raise ApplicationError("invalid", _("Some fields are not valid."),
+                               {field: _("Remove the control characters.")}, status_code=422)
+
+
 def _not_in_future(value_date: date) -> None:
     if value_date > timezone.localdate():
         raise ApplicationError(
@@ -232,6 +240,9 @@ def manual_entry_post(
         raise ApplicationError("invalid", _("Some fields are not valid."),
                                {"description": _("Say what this entry is for.")},
                                status_code=422)
+    _refuse_control_characters(description, "description")
+    for line in lines:
+        _refuse_control_characters(f"{line.account}{line.subledger}", "lines")
     with transaction.atomic():
         entry = entry_post(book=book, lines=lines, value_date=value_date,
                            description=description, acting_user=acting_user,
