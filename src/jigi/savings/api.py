@@ -1,23 +1,40 @@
-"""Savings API. Every money-moving call requires an Idempotency-Key header."""
+"""Savings API (/api/v1/savings). Every money-moving call requires an Idempotency-Key header:
+the same key with the same body returns the first answer (same receipt), another body a 409,
+and nothing is ever posted twice."""
 
 from __future__ import annotations
 
 import csv
 import io
 from datetime import date
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
+from pydantic import PlainValidator, StrictInt
 
 from jigi.core.errors import ApplicationError
-from jigi.core.idempotency import run_idempotent
 from jigi.orgs.selectors import get_unit_for_user
 from jigi.people.selectors import get_person_for_user
 from jigi.savings import selectors, services
-from jigi.savings.models import SavingsProduct, ShareProduct
+from jigi.savings.idempotency import idempotent_call, require_key
+from jigi.savings.models import DrawerSession, SavingsProduct
 
 router = Router(tags=["savings"])
+
+
+
+def _amount(value: Any) -> Any:
+    # Numbers and strings reach the service on purpose: it refuses fractions, floats, zero and
+    # absurd sizes with one field message ("whole francs only"), where a schema-level int would
+    # quietly turn 100.0 or true into an amount. Anything else is not an amount at all.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(_("Enter an amount in francs CFA."))
+    return value
+
+
+Amount = Annotated[int | float | str, PlainValidator(_amount, json_schema_input_type=int | str)]
 
 
 class AccountOut(Schema):
@@ -32,11 +49,11 @@ class AccountOut(Schema):
     balance: int
     opened_on: date
     last_activity_on: date | None
+    maturity_on: date | None
 
 
 class MoneyIn(Schema):
-    # Floats reach the service so that it refuses them with a field message.
-    amount: int | float | str = Field(description="whole francs CFA")
+    amount: Amount = Field(description="whole francs CFA, e.g. 15000 or \"15 000\"")
     value_date: date | None = None
     description: str = Field(default="", max_length=200)
     signatory_ids: list[int] = Field(default_factory=list, max_length=20)
@@ -52,6 +69,7 @@ class OperationOut(Schema):
     kind: str
     status: str
     amount: int
+    fee: int
     balance_after: int | None
     receipt: str | None
     receipt_id: int | None
@@ -64,19 +82,25 @@ class OpenIn(Schema):
     group_name: str = Field(default="", max_length=200)
     signatory_ids: list[int] = Field(default_factory=list, max_length=30)
     signatures_required: int = Field(default=1, ge=1, le=30)
+    loan_reference: str = Field(default="", max_length=64)
+    maturity_on: date | None = None
+    renew_at_maturity: bool = False
 
 
 class SharesIn(Schema):
     person_id: int
     caisse_id: int
-    shares: int = Field(ge=1, le=10_000)
+    shares: StrictInt = Field(ge=1, le=100_000)
 
 
 class SharesOut(Schema):
     person_id: int
-    shares: int
-    receipt: str
+    shares_bought: int
+    shares_held: int
     amount: int
+    entry_fee: int
+    receipt: str
+    receipt_id: int
 
 
 class StatementRowOut(Schema):
@@ -91,33 +115,80 @@ class StatementRowOut(Schema):
 
 class StatementOut(Schema):
     account: str
+    holder: str
+    date_from: date | None
+    date_to: date | None
     opening: int
     closing: int
     rows: list[StatementRowOut]
 
 
-class ReverseIn(Schema):
+class ReasonIn(Schema):
     reason: str = Field(min_length=1, max_length=200)
+
+
+class DrawerOpenIn(Schema):
+    caisse_id: int
+    amount: Amount
+
+
+class DrawerCloseIn(Schema):
+    count: dict[str, Any] = Field(description='pieces per denomination, e.g. {"10000": 12}')
+
+
+class DrawerOut(Schema):
+    id: int
+    caisse: str
+    teller: str
+    business_date: date
+    status: str
+    opening_amount: int
+    cash_in: int
+    cash_out: int
+    expected: int
+    counted_amount: int | None
+    difference: int | None
+    flagged: bool
+
+
+class InterestIn(Schema):
+    period_end: date
+
+
+class InterestOut(Schema):
+    created: int
+    total: int
+    postings: list[dict[str, Any]]
 
 
 def account_out(a) -> dict:
     return {"id": a.pk, "number": a.number, "product": a.product.code, "kind": a.product.kind,
             "caisse": a.caisse.code, "holder": a.holder_name, "person_id": a.person_id,
             "status": a.status, "balance": a.balance, "opened_on": a.opened_on,
-            "last_activity_on": a.last_activity_on}
+            "last_activity_on": a.last_activity_on, "maturity_on": a.maturity_on}
 
 
-def operation_out(op) -> dict:
+def operation_out(op: services.Operation) -> dict:
     tx = op.transaction
     return {"transaction_id": tx.pk, "account": tx.account.number, "kind": tx.kind,
-            "status": tx.status, "amount": tx.amount, "balance_after": tx.balance_after,
+            "status": tx.status, "amount": tx.amount, "fee": op.fee.amount if op.fee else 0,
+            "balance_after": tx.balance_after,
             "receipt": str(op.receipt) if op.receipt else None,
             "receipt_id": op.receipt.pk if op.receipt else None}
+
+
+def drawer_out(d: DrawerSession) -> dict:
+    return {"id": d.pk, "caisse": d.caisse.code, "teller": d.teller.username,
+            "business_date": d.business_date, "status": d.status,
+            "opening_amount": d.opening_amount, "cash_in": d.cash_in, "cash_out": d.cash_out,
+            "expected": d.expected, "counted_amount": d.counted_amount,
+            "difference": d.difference, "flagged": d.flagged}
 
 
 @router.get("/accounts", response=list[AccountOut])
 def accounts(request: HttpRequest, person_id: int | None = None, q: str = "",
              offset: int = 0, limit: int = 50):
+    """Accounts of the caisses in the caller's scope (a teller: her caisse only)."""
     qs = selectors.accounts_for_user(request.user)
     if person_id is not None:
         qs = qs.filter(person_id=person_id)
@@ -145,120 +216,180 @@ def account_open(request: HttpRequest, payload: OpenIn):
     account = services.savings_account_open(
         acting_user=request.user, product=product, caisse=caisse, person=person,
         group_name=payload.group_name, signatories=signatories,
-        signatures_required=payload.signatures_required)
+        signatures_required=payload.signatures_required, maturity_on=payload.maturity_on,
+        renew_at_maturity=payload.renew_at_maturity, loan_reference=payload.loan_reference)
     return Status(201, account_out(account))
 
 
-def _money(request, account_id: int, payload: MoneyIn, endpoint: str, run):
-    account = selectors.get_account_for_user(request.user, account_id)
-
-    def action():
-        return 201, operation_out(run(account))
-
-    return Status(*run_idempotent(request, endpoint=f"{endpoint}:{account.pk}",
-                                  body=payload.dict(), action=action))
+def _money(request, endpoint: str, body: MoneyIn, run) -> Status:
+    status, answer = idempotent_call(request, endpoint=endpoint, body=body.dict(),
+                                     render=operation_out, run=run)
+    return Status(status, answer)
 
 
 @router.post("/accounts/{account_id}/deposits", response={201: OperationOut})
 def deposit(request: HttpRequest, account_id: int, payload: MoneyIn):
-    return _money(request, account_id, payload, "savings.deposit", lambda acc: (
-        services.savings_deposit(acting_user=request.user, account=acc, amount=payload.amount,
-                                 on=payload.value_date, description=payload.description)))
+    """Cash deposit into the caller's open drawer. Requires Idempotency-Key."""
+    require_key(request)
+    account = selectors.get_account_for_user(request.user, account_id)
+    return _money(request, f"savings.deposit:{account.pk}", payload, lambda claim: (
+        services.savings_deposit(acting_user=request.user, account=account,
+                                 amount=payload.amount, on=payload.value_date,
+                                 description=payload.description, idempotency=claim)))
 
 
 @router.post("/accounts/{account_id}/withdrawals", response={201: OperationOut})
 def withdrawal(request: HttpRequest, account_id: int, payload: MoneyIn):
-    return _money(request, account_id, payload, "savings.withdrawal", lambda acc: (
-        services.savings_withdraw(acting_user=request.user, account=acc, amount=payload.amount,
-                                  on=payload.value_date, description=payload.description,
-                                  signatory_ids=payload.signatory_ids)))
+    """Cash withdrawal (pending when above the approval threshold). Requires Idempotency-Key."""
+    require_key(request)
+    account = selectors.get_account_for_user(request.user, account_id)
+    return _money(request, f"savings.withdrawal:{account.pk}", payload, lambda claim: (
+        services.savings_withdraw(acting_user=request.user, account=account,
+                                  amount=payload.amount, on=payload.value_date,
+                                  description=payload.description,
+                                  signatory_ids=payload.signatory_ids, idempotency=claim)))
 
 
 @router.post("/accounts/{account_id}/transfers", response={201: OperationOut})
 def transfer(request: HttpRequest, account_id: int, payload: TransferIn):
-    target = selectors.get_account_for_user(request.user, payload.target_account_id)
-    return _money(request, account_id, payload, "savings.transfer", lambda acc: (
-        services.savings_transfer(acting_user=request.user, source=acc, target=target,
+    """Transfer to another account of the same caisse. Requires Idempotency-Key."""
+    require_key(request)
+    account = selectors.get_account_for_user(request.user, account_id)
+    try:
+        target = selectors.get_account_for_user(request.user, payload.target_account_id)
+    except ApplicationError as exc:
+        raise ApplicationError(exc.code, exc.message, {"target_account_id": exc.message},
+                               status_code=exc.status_code) from None
+    return _money(request, f"savings.transfer:{account.pk}", payload, lambda claim: (
+        services.savings_transfer(acting_user=request.user, source=account, target=target,
                                   amount=payload.amount, on=payload.value_date,
                                   description=payload.description,
-                                  signatory_ids=payload.signatory_ids)))
+                                  signatory_ids=payload.signatory_ids, idempotency=claim)))
+
+
+@router.get("/pending", response=list[OperationOut])
+def pending(request: HttpRequest):
+    """Operations of the caller's caisses awaiting a manager's approval."""
+    return [operation_out(services.Operation(tx, None))
+            for tx in selectors.pending_for_user(request.user)[:200]]
 
 
 @router.post("/transactions/{tx_id}/approve", response={201: OperationOut})
 def approve(request: HttpRequest, tx_id: int):
-    tx = selectors.pending_for_user(request.user).filter(pk=tx_id).first()
-    if tx is None:
-        raise ApplicationError("not_found", _("Operation not found."), status_code=404)
+    """A manager approves a pending operation. Requires Idempotency-Key."""
+    require_key(request)
+    tx = selectors.transaction_for_user(request.user, tx_id)
+    status, answer = idempotent_call(
+        request, endpoint=f"savings.approve:{tx.pk}", body={}, render=operation_out,
+        run=lambda claim: services.savings_transaction_approve(acting_user=request.user, tx=tx,
+                                                               idempotency=claim))
+    return Status(status, answer)
 
-    def action():
-        return 201, operation_out(services.savings_withdrawal_approve(acting_user=request.user,
-                                                                      tx=tx))
 
-    return Status(*run_idempotent(request, endpoint=f"savings.approve:{tx.pk}", body={},
-                                  action=action))
+@router.post("/transactions/{tx_id}/reject", response={200: OperationOut})
+def reject(request: HttpRequest, tx_id: int, payload: ReasonIn):
+    tx = selectors.transaction_for_user(request.user, tx_id)
+    done = services.savings_transaction_reject(acting_user=request.user, tx=tx,
+                                               reason=payload.reason)
+    return Status(200, operation_out(services.Operation(done, None)))
 
 
 @router.post("/transactions/{tx_id}/reverse", response={201: OperationOut})
-def reverse(request: HttpRequest, tx_id: int, payload: ReverseIn):
-    from jigi.savings.models import SavingsTransaction
+def reverse(request: HttpRequest, tx_id: int, payload: ReasonIn):
+    """A supervisor reverses a posted operation, with a reason. Requires Idempotency-Key."""
+    require_key(request)
+    tx = selectors.transaction_for_user(request.user, tx_id)
+    status, answer = idempotent_call(
+        request, endpoint=f"savings.reverse:{tx.pk}", body=payload.dict(), render=operation_out,
+        run=lambda claim: services.savings_transaction_reverse(
+            acting_user=request.user, tx=tx, reason=payload.reason, idempotency=claim))
+    return Status(status, answer)
 
-    tx = SavingsTransaction.objects.filter(
-        pk=tx_id, account__in=selectors.accounts_for_user(request.user)).first()
-    if tx is None:
-        raise ApplicationError("not_found", _("Operation not found."), status_code=404)
 
-    def action():
-        rev = services.savings_transaction_reverse(acting_user=request.user, tx=tx,
-                                                   reason=payload.reason)
-        return 201, operation_out(services.Operation(rev, None))
-
-    return Status(*run_idempotent(request, endpoint=f"savings.reverse:{tx.pk}",
-                                  body=payload.dict(), action=action))
+def shares_out(op: services.ShareOperation) -> dict:
+    return {"person_id": op.account.person_id, "shares_bought": op.transaction.shares,
+            "shares_held": op.account.shares, "amount": op.transaction.amount,
+            "entry_fee": op.transaction.entry_fee, "receipt": str(op.receipt),
+            "receipt_id": op.receipt.pk}
 
 
 @router.post("/shares", response={201: SharesOut})
 def shares(request: HttpRequest, payload: SharesIn):
+    """Buy member shares in cash (entry fee with the first purchase). Requires
+    Idempotency-Key."""
+    require_key(request)
     caisse = get_unit_for_user(request.user, payload.caisse_id, write=True)
     person = get_person_for_user(request.user, payload.person_id)
-    product = ShareProduct.objects.filter(organisation=caisse.organisation).first()
-    if product is None:
-        raise ApplicationError("invalid", _("No share product in this network."),
-                               status_code=409)
+    status, answer = idempotent_call(
+        request, endpoint="savings.shares", body=payload.dict(), render=shares_out,
+        run=lambda claim: services.share_purchase(acting_user=request.user, person=person,
+                                                  caisse=caisse, shares=payload.shares,
+                                                  idempotency=claim))
+    return Status(status, answer)
 
-    def action():
-        acc, rec = services.share_purchase(acting_user=request.user, product=product,
-                                           person=person, caisse=caisse, shares=payload.shares)
-        return 201, {"person_id": person.pk, "shares": acc.shares, "receipt": str(rec),
-                     "amount": rec.amount}
 
-    return Status(*run_idempotent(request, endpoint="savings.shares", body=payload.dict(),
-                                  action=action))
+def _statement(request, account_id, date_from, date_to):
+    if date_from and date_to and date_from > date_to:
+        raise ApplicationError("invalid", _("Some fields are not valid."),
+                               {"date_to": _("The end is before the start.")}, status_code=422)
+    acc = selectors.get_account_for_user(request.user, account_id)
+    return acc, selectors.account_statement(account=acc, date_from=date_from, date_to=date_to)
 
 
 @router.get("/accounts/{account_id}/statement", response=StatementOut)
 def statement(request: HttpRequest, account_id: int, date_from: date | None = None,
               date_to: date | None = None):
-    acc = selectors.get_account_for_user(request.user, account_id)
-    st = selectors.account_statement(account=acc, date_from=date_from, date_to=date_to)
-    return {"account": acc.number, "opening": st.opening, "closing": st.closing,
+    acc, st = _statement(request, account_id, date_from, date_to)
+    return {"account": acc.number, "holder": acc.holder_name, "date_from": date_from,
+            "date_to": date_to, "opening": st.opening, "closing": st.closing,
             "rows": [vars(r) for r in st.rows]}
 
 
 @router.get("/accounts/{account_id}/statement.csv", response={200: None})
 def statement_csv(request: HttpRequest, account_id: int, date_from: date | None = None,
                   date_to: date | None = None):
-    acc = selectors.get_account_for_user(request.user, account_id)
-    return statement_csv_response(acc, date_from, date_to)
+    acc, st = _statement(request, account_id, date_from, date_to)
+    return statement_csv_response(acc, st)
 
 
-def statement_csv_response(acc, date_from, date_to) -> HttpResponse:
-    st = selectors.account_statement(account=acc, date_from=date_from, date_to=date_to)
+def statement_csv_response(acc, st) -> HttpResponse:
+    """Semicolon-separated (French spreadsheets), UTF-8 with BOM so Excel reads the accents."""
     buf = io.StringIO()
+    buf.write("\ufeff")
     w = csv.writer(buf, delimiter=";")
     w.writerow(["date", "operation", "recu", "credit", "debit", "solde"])
-    w.writerow([st.date_from or "", "solde initial", "", "", "", st.opening])
+    w.writerow([st.date_from.isoformat() if st.date_from else "", "solde initial", "", "", "",
+                st.opening])
     for r in st.rows:
         w.writerow([r.value_date.isoformat(), r.label, r.receipt, r.credit, r.debit, r.balance])
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="releve-{acc.number}.csv"'
     return response
+
+
+@router.post("/drawers", response={201: DrawerOut})
+def drawer_open(request: HttpRequest, payload: DrawerOpenIn):
+    caisse = get_unit_for_user(request.user, payload.caisse_id, write=True)
+    d = services.drawer_open(acting_user=request.user, caisse=caisse, amount=payload.amount)
+    return Status(201, drawer_out(d))
+
+
+@router.post("/drawers/{drawer_id}/close", response={200: DrawerOut})
+def drawer_close(request: HttpRequest, drawer_id: int, payload: DrawerCloseIn):
+    d = selectors.drawers_for_user(request.user).filter(pk=drawer_id).first()
+    if d is None:
+        raise ApplicationError("not_found", _("Drawer not found."), status_code=404)
+    return Status(200, drawer_out(services.drawer_close(acting_user=request.user, drawer=d,
+                                                        count=payload.count)))
+
+
+@router.post("/caisses/{caisse_id}/interest", response={200: InterestOut})
+def interest(request: HttpRequest, caisse_id: int, payload: InterestIn):
+    """Post the period's interest for the whole caisse (idempotent per period)."""
+    caisse = get_unit_for_user(request.user, caisse_id, write=True)
+    run = services.interest_post_caisse(caisse=caisse, period_end=payload.period_end,
+                                        acting_user=request.user)
+    return Status(200, {"created": run.created, "total": run.total, "postings": [
+        {"product": p.product.code, "period_start": p.period_start.isoformat(),
+         "period_end": p.period_end.isoformat(), "accounts": p.accounts, "total": p.total}
+        for p in run.postings]})

@@ -2,9 +2,10 @@
 
 Rule (BCEAO practice for SFD savings, product settings):
 - each calendar day earns balance x rate / days_in_year on the END-OF-DAY balance;
-- a day whose end-of-day balance is below the product's minimum earns nothing;
-- the period's interest is the exact Decimal sum, rounded DOWN to the whole franc when posted
-  (a member is never paid a franc the products' rate did not earn; the fraction is not carried).
+- a day whose end-of-day balance is below the product's minimum (or not positive) earns nothing;
+- the period's interest is the exact Decimal sum, rounded ONCE, when posted, to the whole franc
+  by the product's rule: DOWN by default (a member is never paid a franc the rate did not earn),
+  or HALF_UP; the fraction is not carried to the next period.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+
+class Rounding(StrEnum):
+    DOWN = "down"
+    HALF_UP = "half_up"
+
+
+_DECIMAL_ROUNDING = {Rounding.DOWN: ROUND_DOWN, Rounding.HALF_UP: ROUND_HALF_UP}
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,7 @@ def daily_balance_interest(
     annual_rate_percent: Decimal,
     days_in_year: int = 365,
     min_balance: int = 0,
+    rounding: Rounding | str = Rounding.DOWN,
 ) -> InterestResult:
     """Interest earned from `start` to `end` inclusive.
 
@@ -45,6 +56,7 @@ def daily_balance_interest(
         raise ValueError("bad_days_in_year")
     if annual_rate_percent < 0:
         raise ValueError("negative_rate")
+    rule = _DECIMAL_ROUNDING[Rounding(rounding)]
     by_day: dict[date, int] = {}
     for on, amount in movements:
         if start <= on <= end:
@@ -67,7 +79,15 @@ def daily_balance_interest(
     if cursor <= end and balance >= min_balance and balance > 0:
         balance_days += balance * ((end - cursor).days + 1)
     exact = Decimal(balance_days) * annual_rate_percent / Decimal(100) / Decimal(days_in_year)
-    return InterestResult(exact, int(exact.to_integral_value(rounding=ROUND_DOWN)), balance_days)
+    return InterestResult(exact, int(exact.to_integral_value(rounding=rule)), balance_days)
+
+
+def is_period_end(frequency: str, on: date) -> bool:
+    try:
+        period_bounds(frequency, on)
+    except ValueError:
+        return False
+    return True
 
 
 def period_bounds(frequency: str, period_end: date) -> tuple[date, date]:

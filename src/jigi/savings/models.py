@@ -67,6 +67,12 @@ KIND_GL = {
 }
 
 
+class InterestRounding(models.TextChoices):
+    # The period's exact interest is rounded once, when posted, to whole francs.
+    DOWN = "down", _("Down to the franc (never pay a franc not earned)")
+    HALF_UP = "half_up", _("To the nearest franc, half up")
+
+
 class SavingsProduct(models.Model):
     organisation = models.ForeignKey("orgs.Organisation", on_delete=models.PROTECT,
                                      related_name="+")
@@ -81,6 +87,9 @@ class SavingsProduct(models.Model):
                                         choices=PostingFrequency.choices,
                                         default=PostingFrequency.YEARLY)
     days_in_year = models.PositiveSmallIntegerField(_("days in year"), default=365)
+    interest_rounding = models.CharField(_("interest rounding"), max_length=8,
+                                         choices=InterestRounding.choices,
+                                         default=InterestRounding.DOWN)
     min_balance = models.BigIntegerField(_("minimum balance"), default=0)
     withdrawal_fee = models.BigIntegerField(_("withdrawal fee"), default=0)
     dormancy_months = models.PositiveSmallIntegerField(_("months without activity to dormancy"),
@@ -117,14 +126,21 @@ class ProductOverride(models.Model):
                                 related_name="overrides")
     caisse = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+")
     interest_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    min_balance_for_interest = models.BigIntegerField(null=True, blank=True)
     min_balance = models.BigIntegerField(null=True, blank=True)
     withdrawal_fee = models.BigIntegerField(null=True, blank=True)
     approval_threshold = models.BigIntegerField(null=True, blank=True)
+    dormancy_months = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["product", "caisse"], name="one_override_per_caisse"),
         ]
+
+
+# The settings a caisse may set for itself; everything else is the network's.
+OVERRIDABLE = ("interest_rate", "min_balance_for_interest", "min_balance", "withdrawal_fee",
+               "approval_threshold", "dormancy_months")
 
 
 class AccountStatus(models.TextChoices):
@@ -184,25 +200,42 @@ class Signatory(models.Model):
 
 
 class Hold(models.Model):
+    """An amount set aside on an account (a loan being appraised, a disputed deposit), or with
+    `blocks_account` a stop on every debit (a court's opposition), until released."""
+
     account = models.ForeignKey(SavingsAccount, on_delete=models.PROTECT, related_name="holds")
-    amount = models.BigIntegerField()
-    reason = models.CharField(max_length=200)
+    amount = models.BigIntegerField(_("amount"), default=0)
+    reason = models.CharField(_("reason"), max_length=200)
+    blocks_account = models.BooleanField(_("blocks every debit"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                    on_delete=models.PROTECT, related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="hold_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0) | Q(blocks_account=True, amount=0),
+                                   name="hold_positive"),
+        ]
 
 
 class TxKind(models.TextChoices):
     DEPOSIT = "deposit", _("Deposit")
     WITHDRAWAL = "withdrawal", _("Withdrawal")
-    TRANSFER_IN = "transfer_in", _("Transfer in")
-    TRANSFER_OUT = "transfer_out", _("Transfer out")
+    TRANSFER = "transfer", _("Transfer")
     FEE = "fee", _("Fee")
     INTEREST = "interest", _("Interest")
+    REVERSAL = "reversal", _("Reversal")
+    LOAN_COVER = "loan_cover", _("Applied to a loan")
+
+
+class Direction(models.TextChoices):
+    """Which way the operation moves the member's balance (a reversal goes the other way)."""
+
+    CREDIT = "C", _("In")
+    DEBIT = "D", _("Out")
 
 
 class TxStatus(models.TextChoices):
@@ -212,13 +245,18 @@ class TxStatus(models.TextChoices):
     REVERSED = "reversed", _("Reversed")
 
 
-CREDIT_KINDS = {TxKind.DEPOSIT, TxKind.TRANSFER_IN, TxKind.INTEREST}
+# Statuses whose rows moved money (a reversed operation did, and its reversal row undoes it).
+MONEY_STATUSES = (TxStatus.POSTED, TxStatus.REVERSED)
 
 
 class SavingsTransaction(models.Model):
+    """One movement of one account. A transfer is two rows sharing one journal entry; a
+    reversal is a new row (kind reversal, the other direction) pointing at the original."""
+
     account = models.ForeignKey(SavingsAccount, on_delete=models.PROTECT,
                                 related_name="transactions")
     kind = models.CharField(max_length=16, choices=TxKind.choices)
+    direction = models.CharField(max_length=1, choices=Direction.choices)
     amount = models.BigIntegerField()
     status = models.CharField(max_length=16, choices=TxStatus.choices, default=TxStatus.POSTED)
     balance_after = models.BigIntegerField(null=True, blank=True)
@@ -233,6 +271,10 @@ class SavingsTransaction(models.Model):
                                       on_delete=models.PROTECT, related_name="+")
     reversal_of = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="reversed_by")
+    # A withdrawal's fee points at its withdrawal, so reversing one reverses both.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="children")
+    reason = models.CharField(max_length=200, blank=True)  # reversal or rejection
     counterpart = models.ForeignKey(SavingsAccount, null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -240,16 +282,26 @@ class SavingsTransaction(models.Model):
                                    on_delete=models.PROTECT, related_name="+")
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # The API caller's Idempotency-Key: the database refuses a second row for the same key.
+    idempotency_key = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["account", "value_date"])]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="savings_tx_amount_positive"),
+            models.UniqueConstraint(fields=["created_by", "idempotency_key"],
+                                    condition=~Q(idempotency_key=""),
+                                    name="savings_tx_idempotency_key"),
         ]
 
     @property
     def signed_amount(self) -> int:
-        return self.amount if self.kind in CREDIT_KINDS else -self.amount
+        return self.amount if self.direction == Direction.CREDIT else -self.amount
+
+    @property
+    def receipt_label(self) -> str:
+        return f"{self.receipt_year}-{self.receipt_number:06d}" if self.receipt_number else ""
 
 
 class Receipt(models.Model):
@@ -320,6 +372,13 @@ class DrawerSession(models.Model):
     flagged = models.BooleanField(default=False)
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    # A flagged difference stays on the manager's list until acknowledged.
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [
@@ -333,8 +392,14 @@ class DrawerSession(models.Model):
 
 
 class CaisseDay(models.Model):
+    """A caisse's business day: opened by its first drawer, closed by the manager once every
+    drawer is counted and closed."""
+
     caisse = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+")
     business_date = models.DateField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
                                   related_name="+")
@@ -343,6 +408,10 @@ class CaisseDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["caisse", "business_date"], name="one_day_row"),
         ]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
 
 class InterestPosting(models.Model):
@@ -363,3 +432,4 @@ class InterestPosting(models.Model):
             models.UniqueConstraint(fields=["caisse", "product", "period_end"],
                                     name="interest_once_per_period"),
         ]
+

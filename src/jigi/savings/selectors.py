@@ -12,13 +12,18 @@ from jigi.core.errors import NotFound
 from jigi.orgs.scoping import user_scope
 from jigi.people.models import Person
 from jigi.savings.models import (
-    CREDIT_KINDS,
+    MONEY_STATUSES,
     DrawerSession,
     DrawerStatus,
+    Hold,
+    ProductOverride,
     Receipt,
     SavingsAccount,
+    SavingsProduct,
     SavingsTransaction,
     ShareAccount,
+    ShareProduct,
+    TxKind,
     TxStatus,
 )
 
@@ -54,6 +59,10 @@ def accounts_of_person(user, person: Person) -> list[SavingsAccount]:
     return list(qs.select_related("product", "caisse").distinct().order_by("opened_on", "pk"))
 
 
+def share_product_for(caisse) -> ShareProduct | None:
+    return ShareProduct.objects.filter(organisation_id=caisse.organisation_id).first()
+
+
 def shares_of_person(person: Person) -> list[ShareAccount]:
     return list(ShareAccount.objects.filter(person=person).select_related("product", "caisse"))
 
@@ -79,35 +88,34 @@ class AccountStatement:
     rows: list[StatementRow]
 
 
-def _signed(tx: SavingsTransaction) -> int:
-    s = tx.amount if tx.kind in CREDIT_KINDS else -tx.amount
-    return -s if tx.reversal_of_id else s
+def _label(tx: SavingsTransaction) -> str:
+    if tx.kind == TxKind.REVERSAL and tx.reversal_of is not None:
+        return f"{_('Reversal')} · {tx.reversal_of.get_kind_display()}"
+    if tx.kind == TxKind.TRANSFER and tx.counterpart is not None:
+        arrow = "→" if tx.direction == "D" else "←"
+        return f"{tx.get_kind_display()} {arrow} {tx.counterpart.number}"
+    return str(tx.get_kind_display())
 
 
 def account_statement(*, account: SavingsAccount, date_from: date | None = None,
                       date_to: date | None = None) -> AccountStatement:
-    """Posted movements (and reversals) with running balance; pending ones are not money yet."""
-    qs = SavingsTransaction.objects.filter(account=account).exclude(
-        status__in=[TxStatus.PENDING, TxStatus.REJECTED]).exclude(
-        status=TxStatus.REVERSED, reversal_of__isnull=True, journal_entry__isnull=True)
+    """Every movement that moved money (a reversed operation and its reversal both appear),
+    by value date, with the running balance; pending and rejected operations are not money."""
+    qs = SavingsTransaction.objects.filter(account=account, status__in=MONEY_STATUSES)
     opening = 0
     if date_from:
-        for tx in qs.filter(value_date__lt=date_from).only("amount", "kind", "reversal_of_id"):
-            opening += _signed(tx)
+        agg = qs.filter(value_date__lt=date_from).values("direction").annotate(s=Sum("amount"))
+        opening = sum(r["s"] if r["direction"] == "C" else -r["s"] for r in agg)
         qs = qs.filter(value_date__gte=date_from)
     if date_to:
         qs = qs.filter(value_date__lte=date_to)
     rows = []
     balance = opening
-    for tx in qs.order_by("value_date", "pk"):
-        s = _signed(tx)
+    for tx in qs.select_related("reversal_of", "counterpart").order_by("value_date", "pk"):
+        s = tx.signed_amount
         balance += s
-        label = tx.get_kind_display() if not tx.reversal_of_id else str(_("Reversal")) + \
-            f" · {tx.get_kind_display()}"
-        rows.append(StatementRow(
-            tx.value_date, tx.kind, label,
-            f"{tx.receipt_year}-{tx.receipt_number:06d}" if tx.receipt_number else "",
-            s if s > 0 else 0, -s if s < 0 else 0, balance))
+        rows.append(StatementRow(tx.value_date, tx.kind, _label(tx), tx.receipt_label,
+                                 s if s > 0 else 0, -s if s < 0 else 0, balance))
     return AccountStatement(account, date_from, date_to, opening, balance, rows)
 
 
@@ -124,7 +132,37 @@ def drawers_for_user(user) -> QuerySet[DrawerSession]:
 def pending_for_user(user) -> QuerySet[SavingsTransaction]:
     return SavingsTransaction.objects.filter(
         user_scope(user).unit_q("account__caisse__"), status=TxStatus.PENDING).select_related(
-        "account", "created_by")
+        "account", "account__caisse", "created_by", "counterpart").order_by("pk")
+
+
+def transaction_for_user(user, pk: int) -> SavingsTransaction:
+    tx = SavingsTransaction.objects.filter(
+        user_scope(user).unit_q("account__caisse__"), pk=pk).select_related(
+        "account", "account__caisse", "account__product").first()
+    if tx is None:
+        raise NotFound("operation_not_found", _("Operation not found."))
+    return tx
+
+
+def flagged_drawers_for_user(user) -> QuerySet[DrawerSession]:
+    """Closed drawers whose count differed, not yet acknowledged by a manager."""
+    return drawers_for_user(user).filter(flagged=True, acknowledged_at__isnull=True)
+
+
+def holds_of(account: SavingsAccount) -> QuerySet[Hold]:
+    return Hold.objects.filter(account=account, released_at__isnull=True).order_by("pk")
+
+
+def products_for_user(user) -> QuerySet[SavingsProduct]:
+    scope = user_scope(user)
+    qs = SavingsProduct.objects.all() if scope.is_superuser else \
+        SavingsProduct.objects.filter(organisation_id__in=scope.organisation_ids)
+    return qs.order_by("code")
+
+
+def overrides_of(product: SavingsProduct, caisses) -> dict[int, ProductOverride]:
+    return {o.caisse_id: o for o in ProductOverride.objects.filter(product=product,
+                                                                   caisse__in=caisses)}
 
 
 def get_receipt_for_user(user, pk: int) -> Receipt:

@@ -1,0 +1,109 @@
+"""Idempotency-Key handling for the savings API, recorded INSIDE the service's transaction.
+
+Why not `jigi.core.idempotency.run_idempotent`: it opens the outer durable transaction itself,
+so the services it calls must not be durable. Savings services are durable
+(`transaction.atomic(durable=True)`: a deposit is committed when the service returns, never
+swallowed by a caller's transaction), so the claim travels into the service instead: the service
+inserts the IdempotencyRecord first thing in its own transaction (a concurrent call with the same
+key waits on the unique index, then fails and replays the first answer) and fills in the answer
+last. Same table, same 409 semantics and message as the core helper.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError
+from django.utils.translation import gettext_lazy as _
+
+from jigi.core.errors import ApplicationError, Conflict
+from jigi.core.idempotency import HEADER, request_digest
+from jigi.core.models import IdempotencyRecord
+
+
+def _canonical(data: Any) -> Any:
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True))
+
+
+@dataclass
+class IdempotencyClaim:
+    """One API call's claim on its key. `render` turns the service's result into the JSON
+    answer that a replay returns."""
+
+    user: Any
+    key: str
+    endpoint: str
+    digest: str
+    render: Callable[[Any], Any]
+    status_code: int = 201
+    response: Any = None
+    _record_pk: int | None = field(default=None, repr=False)
+
+    def begin(self) -> None:
+        record = IdempotencyRecord.objects.create(
+            user=self.user, key=self.key, endpoint=self.endpoint[:200],
+            request_hash=self.digest, status_code=self.status_code, response={})
+        self._record_pk = record.pk
+
+    def finish(self, result: Any) -> Any:
+        self.response = _canonical(self.render(result))
+        IdempotencyRecord.objects.filter(pk=self._record_pk).update(response=self.response)
+        return result
+
+
+def _key_of(request) -> str:
+    key = (request.headers.get(HEADER) or "").strip()
+    if not key or len(key) > 128:
+        raise ApplicationError(
+            "idempotency_key_required",
+            _("Send an Idempotency-Key header (1 to 128 characters) with every money operation."),
+            {HEADER: _("Required, 1 to 128 characters.")},
+            status_code=400,
+        )
+    return key
+
+
+def _replay(record: IdempotencyRecord, digest: str) -> tuple[int, Any]:
+    if record.request_hash != digest:
+        raise Conflict(
+            "idempotency_key_reused",
+            _("This Idempotency-Key was already used for a different request."),
+            {HEADER: _("Use a new key for a new operation.")},
+        )
+    return record.status_code, record.response
+
+
+def idempotent_call(request, *, endpoint: str, body: Any, render: Callable[[Any], Any],
+                    run: Callable[[IdempotencyClaim], Any], status_code: int = 201
+                    ) -> tuple[int, Any]:
+    """Run `run(claim)` (a savings service given `idempotency=claim`) once per key.
+
+    The key is checked before anything else (a missing key is a 400 even when the body is bad);
+    a known key replays or conflicts without running the service; an error answer is not
+    recorded, so the caller may fix the request and retry with the same key.
+    """
+    key = _key_of(request)
+    digest = request_digest(endpoint, body)
+    existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+    if existing is not None:
+        return _replay(existing, digest)
+    claim = IdempotencyClaim(user=request.user, key=key, endpoint=endpoint, digest=digest,
+                             render=render, status_code=status_code)
+    try:
+        run(claim)
+    except IntegrityError:
+        # Lost the race for this key: the other call committed first; answer as it did.
+        existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+        if existing is None:
+            raise
+        return _replay(existing, digest)
+    return status_code, claim.response
+
+
+def require_key(request) -> str:
+    """Refuse a money call without a key before validating anything else."""
+    return _key_of(request)
