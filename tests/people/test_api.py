@@ -39,6 +39,7 @@ def test_register_and_read_back(world, client_for):
     assert (again["last_name"], again["consents"], again["households"]) == ("Sanogo", [], [])
     assert [p["id"] for p in c.get("/api/v1/people/?q=sanogo").json()] == [data["id"]]
     assert [p["id"] for p in c.get("/api/v1/people/?q=77451290").json()] == [data["id"]]
+    assert [p["id"] for p in c.get("/api/v1/people/search?q=C001-000001").json()] == [data["id"]]
 
 
 def test_duplicate_returns_409_with_candidates_then_confirm(world, client_for):

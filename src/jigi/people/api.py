@@ -204,6 +204,12 @@ def search(request: HttpRequest, q: str = "", limit: int = 25):
     return [_person_out(p) for p in selectors.person_search_for_user(request.user, q, limit)]
 
 
+@router.get("/search", response=list[PersonOut])
+def search_alias(request: HttpRequest, q: str = "", limit: int = 25):
+    """The same search as GET /api/v1/people/?q=..."""
+    return search(request, q, limit)
+
+
 @router.post("/", response={201: PersonDetailOut})
 def register(request: HttpRequest, payload: PersonIn):
     """Register a person with a membership at `unit_id`. 409 `possible_duplicates` with

@@ -154,22 +154,24 @@ def person_search_for_user(user, q: str, limit: int = 25) -> list[Person]:
     base = persons_visible_to(user)
     compact = re.sub(r"[\s.\-()]", "", q).upper()
     digits = re.sub(r"\D", "", q)
+    # Phone, NINA and member number each have their own index: find the ids by exact lookups,
+    # then apply the scope to those few rows (an OR across columns would scan the registry).
+    nina_ids = Person.objects.filter(nina=compact.lstrip("+")).values("pk")
     if _PHONE_LIKE.match(q) and len(digits) >= 8:
         try:
             phone = normalize_mali_phone(q)
         except PhoneError:
             phone = None
-        match = Q(nina=compact.lstrip("+"))
+        match = Q(pk__in=nina_ids)
         if phone:
-            match |= Q(phone=phone)
+            match |= Q(pk__in=Person.objects.filter(phone=phone).values("pk"))
         return list(base.filter(match).order_by("last_name", "first_name", "pk")[:limit])
     if digits:
         # A member number ("C001-000123") of a membership in the user's own scope (a number of
         # another organisation is not the user's to search by), or a NINA.
         scope = user_scope(user)
-        number = Membership.objects.filter(scope.unit_q("unit__"), person=OuterRef("pk"),
-                                           number=q.upper())
-        return list(base.filter(Exists(number) | Q(nina=compact))
+        numbered = Membership.objects.filter(scope.unit_q("unit__"), number=q.upper())
+        return list(base.filter(Q(pk__in=numbered.values("person_id")) | Q(pk__in=nina_ids))
                     .order_by("last_name", "first_name", "pk")[:limit])
     folded = fold(q)
     if not folded:
