@@ -364,3 +364,34 @@ def test_manual_period_close_is_for_managers(world, today):
     manual_period_close(book=_book(world.caisse_a), year=2026, month=10,
                         acting_user=world.users["manager_a"])
     assert ClosedPeriod.objects.get().closed_by == world.users["manager_a"]
+
+
+def test_manual_entry_refuses_control_characters(world, today):
+    for kwargs, field in [({"description": "Achat\x00"}, "description"),
+                          ({"lines": [LineSpec("62\x01", "D", 5), LineSpec("101", "C", 5)]},
+                           "lines")]:
+        args = {"book": _book(world.caisse_a), "lines": MANUAL_LINES, "value_date": D,
+                "description": "Achat", "acting_user": world.users["manager_a"], **kwargs}
+        with pytest.raises(ApplicationError) as exc:
+            manual_entry_post(**args)
+        assert (exc.value.status_code, list(exc.value.fields)) == (422, [field])
+    entry = _post(_book(world.caisse_a))
+    with pytest.raises(ApplicationError) as exc:
+        entry_reverse(entry=entry, reason="oups\x00", acting_user=None)
+    assert list(exc.value.fields) == ["reason"]
+    assert JournalEntry.objects.count() == 1
+
+
+def test_chart_seed_is_idempotent_and_names_read_well(world):
+    from jigi.core.models import AuditEvent as Event
+    from jigi.ledger.services import chart_seed
+
+    seeded = Event.objects.filter(event_type="ledger.chart_seeded").count()
+    assert chart_seed(organisation=world.orgs.kondo) == 0
+    assert Event.objects.filter(event_type="ledger.chart_seeded").count() == seeded
+    book = _book(world.caisse_a)
+    entry = _post(book)
+    assert str(Account.objects.get(organisation=world.orgs.kondo, code="251")) == \
+        "251 Dépôts à vue"
+    assert str(book) == "KONDO Caisse de Niono"
+    assert str(entry) == f"KONDO-C001/{entry.year}/1"

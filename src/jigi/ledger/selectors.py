@@ -100,10 +100,6 @@ def entry_list(book: Book) -> QuerySet[JournalEntry]:
     )
 
 
-def entries_of_book(book: Book) -> QuerySet[JournalEntry]:
-    return entry_list(book)
-
-
 def organisations_for_consolidation(user) -> QuerySet[Organisation]:
     """Organisations whose consolidated books the user may read: organisation-wide roles only
     (a network auditor, an administrator), never a role limited to one unit."""
