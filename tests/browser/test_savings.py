@@ -6,7 +6,13 @@ import pytest
 from django.utils import timezone
 
 from jigi.savings.models import DrawerSession, SavingsAccount, SavingsTransaction
-from jigi.savings.services import drawer_open, savings_account_open, savings_deposit
+from jigi.savings.services import (
+    drawer_close,
+    drawer_open,
+    savings_account_open,
+    savings_deposit,
+    share_purchase,
+)
 from jigi.savings.setup import kondo_products_seed
 from tests.people.factories import register
 
@@ -19,11 +25,16 @@ def _nbsp(text: str) -> str:
 
 @pytest.fixture
 def account(world):
+    """A member of caisse A (shares bought at the manager's drawer, which is then closed) with
+    an empty savings account."""
     _share, products = kondo_products_seed(organisation=world.orgs.kondo)
+    manager = world.users["manager_a"]
     person = register(world, first_name="Assitan", last_name="Diakité")
-    acc = savings_account_open(acting_user=world.users["teller_a"], product=products["EPV"],
-                               caisse=world.caisse_a, person=person, on=date(2026, 1, 5))
-    return acc
+    drawer = drawer_open(acting_user=manager, caisse=world.caisse_a, amount=0)
+    share_purchase(acting_user=manager, person=person, caisse=world.caisse_a, shares=2)
+    drawer_close(acting_user=manager, drawer=drawer, count={"10000": 1, "1000": 1})
+    return savings_account_open(acting_user=world.users["teller_a"], product=products["EPV"],
+                                caisse=world.caisse_a, person=person, on=date(2026, 1, 5))
 
 
 def test_deposit_at_the_counter_with_receipt(world, account, login, page):
@@ -43,7 +54,8 @@ def test_deposit_at_the_counter_with_receipt(world, account, login, page):
     receipt = popup.value
     receipt.wait_for_load_state()
     assert _nbsp(receipt.locator("#receipt-amount").inner_text()) == "35 000 F CFA"
-    assert receipt.locator("#receipt-number").inner_text() == f"{timezone.localdate().year}-000001"
+    # Receipt 1 of the year was the member's shares.
+    assert receipt.locator("#receipt-number").inner_text() == f"{timezone.localdate().year}-000002"
     account.refresh_from_db()
     assert account.balance == 35_000
 
@@ -58,8 +70,9 @@ def test_withdrawal_refused_for_insufficient_balance(world, account, login, page
     page.click("#withdrawal-form button[type=submit]")
     error = page.locator("#operation-error")
     error.wait_for()
-    assert "insuffisant" in error.inner_text().lower() or "insufficient" in \
-        error.inner_text().lower()
+    # French screen: the message says why and how much may be withdrawn (10,000 - 1,000 min).
+    assert "insuffisant" in error.inner_text().lower()
+    assert "9000" in _nbsp(error.inner_text()).replace(" ", "")
     assert _nbsp(page.locator("#balance").inner_text()) == "10 000 F CFA"
     assert SavingsAccount.objects.get(pk=account.pk).balance == 10_000
     assert SavingsTransaction.objects.filter(kind="withdrawal").count() == 0
@@ -80,3 +93,21 @@ def test_drawer_close_with_a_difference(world, account, login, page):
     assert _nbsp(page.locator("#difference").inner_text()) == "-500 F CFA"
     d = DrawerSession.objects.get(teller=teller)
     assert (d.status, d.difference, d.flagged) == ("closed", -500, True)
+
+
+def test_member_buys_shares_and_opens_an_account_on_screen(world, login, page):
+    kondo_products_seed(organisation=world.orgs.kondo)
+    person = register(world, first_name="Korotoumou", last_name="Diarra")
+    drawer_open(acting_user=world.users["teller_a"], caisse=world.caisse_a, amount=0)
+    login("teller_a")
+    page.goto(f"/savings/members/{person.pk}/")
+    page.fill("#shares-n", "2")
+    with page.expect_navigation():
+        page.click("#shares-form button[type=submit]")
+    assert _nbsp(page.locator("#receipt-amount").inner_text()) == "11 000 F CFA"
+    page.goto(f"/savings/members/{person.pk}/")
+    page.locator("#member-badge").wait_for()
+    with page.expect_navigation():
+        page.click("#open-account-form button[type=submit]")
+    assert "/savings/accounts/" in page.url
+    assert SavingsAccount.objects.filter(person=person).count() == 1

@@ -81,3 +81,54 @@ def test_matches_a_day_by_day_sum_and_never_overpays(opening, moves, rate):
         day += timedelta(days=1)
     assert r.balance_days == total
     assert 0 <= r.amount <= r.exact < r.amount + 1
+
+
+def test_half_up_rounding_and_is_period_end():
+    from jigi.savings.interest import Rounding, is_period_end
+
+    # 10,950 x 61 days x 3 % / 365 = 54.9
+    kw = {"opening_balance": 10_950, "movements": [], "start": date(2026, 11, 1),
+          "end": date(2026, 12, 31), "annual_rate_percent": Decimal("3")}
+    assert daily_balance_interest(**kw).amount == 54
+    assert daily_balance_interest(**kw, rounding=Rounding.HALF_UP).amount == 55
+    assert daily_balance_interest(**kw, rounding="half_up").exact == Decimal("54.9")
+    assert is_period_end("quarterly", date(2026, 9, 30))
+    assert not is_period_end("quarterly", date(2026, 8, 31))
+    with pytest.raises(ValueError, match="negative_rate"):
+        daily_balance_interest(**kw | {"annual_rate_percent": Decimal("-1")})
+
+
+def test_a_360_day_year_pays_more_for_the_same_days():
+    kw = {"opening_balance": 360_000, "movements": [], "start": Y, "end": date(2026, 1, 30),
+          "annual_rate_percent": Decimal("12")}
+    assert daily_balance_interest(**kw, days_in_year=360).amount == 3_600
+    assert daily_balance_interest(**kw, days_in_year=365).amount == 3_550  # 3,550.68 down
+
+
+@given(opening=st.integers(0, 10**8), moves=movements, split=st.integers(1, 364),
+       rate=st.decimals(min_value=0, max_value=20, places=2))
+def test_splitting_the_period_adds_up_exactly(opening, moves, split, rate):
+    """Monthly posting of the same history earns the same exact interest as yearly posting
+    (only the rounding, once per posting, differs): no day is counted twice or forgotten."""
+    dated = [(Y + timedelta(days=d), a) for d, a in moves]
+    end = date(2026, 12, 31)
+    cut = Y + timedelta(days=split)
+    whole = daily_balance_interest(opening_balance=opening, movements=dated, start=Y, end=end,
+                                   annual_rate_percent=rate)
+    first = daily_balance_interest(opening_balance=opening, movements=dated, start=Y,
+                                   end=cut - timedelta(days=1), annual_rate_percent=rate)
+    after_cut = opening + sum(a for d, a in dated if d < cut)
+    second = daily_balance_interest(opening_balance=after_cut, movements=dated, start=cut,
+                                    end=end, annual_rate_percent=rate)
+    assert first.balance_days + second.balance_days == whole.balance_days
+    assert first.amount + second.amount <= whole.amount <= first.amount + second.amount + 1
+
+
+@given(opening=st.integers(0, 10**8), extra=st.integers(0, 10**7), moves=movements,
+       rate=st.decimals(min_value=0, max_value=20, places=2))
+def test_more_money_never_earns_less(opening, extra, moves, rate):
+    dated = [(Y + timedelta(days=d), a) for d, a in moves]
+    kw = {"movements": dated, "start": Y, "end": date(2026, 12, 31),
+          "annual_rate_percent": rate}
+    assert daily_balance_interest(opening_balance=opening + extra, **kw).amount >= \
+        daily_balance_interest(opening_balance=opening, **kw).amount

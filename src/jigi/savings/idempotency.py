@@ -57,11 +57,11 @@ class IdempotencyClaim:
 
 def _key_of(request) -> str:
     key = (request.headers.get(HEADER) or "").strip()
-    if not key or len(key) > 128:
+    if not key or len(key) > 128 or not key.isprintable():
         raise ApplicationError(
             "idempotency_key_required",
             _("Send an Idempotency-Key header (1 to 128 characters) with every money operation."),
-            {HEADER: _("Required, 1 to 128 characters.")},
+            {HEADER: _("Required, 1 to 128 printable characters.")},
             status_code=400,
         )
     return key

@@ -391,8 +391,7 @@ def savings_transaction_approve(*, acting_user, tx: SavingsTransaction,
         ids = [tx.account_id] + ([tx.counterpart_id] if tx.counterpart_id else [])
         locked = lock_accounts(*ids)
         acc = locked[tx.account_id]
-        pending = SavingsTransaction.objects.select_for_update().select_related(
-            "created_by").get(pk=tx.pk)
+        pending = SavingsTransaction.objects.select_for_update().get(pk=tx.pk)
         if pending.status != TxStatus.PENDING:
             raise conflict("not_pending", _("This operation is not awaiting approval."))
         if pending.created_by_id == acting_user.pk:
