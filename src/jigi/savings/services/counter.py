@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -42,10 +42,12 @@ from jigi.savings.services._common import (
     LOANS,
     MANAGER_ROLES,
     Operation,
+    add_to_row,
     book_of,
     clean_amount,
     clean_reason,
     conflict,
+    fast_insert,
     finish,
     invalid,
     is_manager,
@@ -152,30 +154,43 @@ def _needs_approval(user, acc: SavingsAccount, amount: int, *, debit: bool, on: 
 
 
 def _move(acc: SavingsAccount, tx: SavingsTransaction, *, activity: bool = True) -> None:
+    """Move the locked account's balance by the operation (balance = balance + signed, in the
+    database: never a value read earlier)."""
     signed = tx.signed_amount
-    fields: dict[str, Any] = {"balance": F("balance") + signed}
-    if activity:
-        fields["last_activity_on"] = tx.value_date
+    add_to_row(SavingsAccount, acc.pk, balance=signed)
+    if activity and (acc.last_activity_on != tx.value_date
+                     or acc.status == AccountStatus.DORMANT):
+        fields: dict[str, Any] = {"last_activity_on": tx.value_date}
         if acc.status == AccountStatus.DORMANT:
             # A member's own movement wakes a dormant account (a withdrawal only got here with
             # a manager's approval).
-            fields["status"] = AccountStatus.ACTIVE
-            acc.status = AccountStatus.ACTIVE
-    SavingsAccount.objects.filter(pk=acc.pk).update(**fields)
+            fields["status"] = acc.status = AccountStatus.ACTIVE
+        SavingsAccount.objects.filter(pk=acc.pk).update(**fields)
+        acc.last_activity_on = tx.value_date
     acc.balance += signed
     tx.balance_after = acc.balance
     tx.status = TxStatus.POSTED
 
 
 def _drawer_move(drawer: DrawerSession, *, cash_in: int = 0, cash_out: int = 0) -> None:
-    DrawerSession.objects.filter(pk=drawer.pk).update(cash_in=F("cash_in") + cash_in,
-                                                      cash_out=F("cash_out") + cash_out)
+    if cash_in:
+        add_to_row(DrawerSession, drawer.pk, cash_in=cash_in)
+    if cash_out:
+        add_to_row(DrawerSession, drawer.pk, cash_out=cash_out)
+
+
+def _save(tx: SavingsTransaction) -> None:
+    # A pending row being posted already exists; a new one is inserted.
+    if tx.pk:
+        tx.save()
+    else:
+        fast_insert(tx)
 
 
 def _receipt_for(tx: SavingsTransaction, acc: SavingsAccount, user, amount: int,
                  description: str | None = None) -> Receipt:
     rec = issue_receipt(caisse=acc.caisse, kind=tx.kind, amount=amount, user=user,
-                        on=tx.value_date, person=acc.person, account_number=acc.number,
+                        on=tx.value_date, person_id=acc.person_id, account_number=acc.number,
                         balance_after=acc.balance,
                         description=tx.description if description is None else description)
     tx.receipt_year, tx.receipt_number = rec.year, rec.number
@@ -192,7 +207,7 @@ def _post_deposit(tx: SavingsTransaction, acc: SavingsAccount, drawer: DrawerSes
                                                           tx.amount, acc.number)],
         description=f"Dépôt {acc.number}", source_type="savings", source_id=acc.number)
     rec = _receipt_for(tx, acc, user, tx.amount)
-    tx.save()
+    _save(tx)
     return Operation(tx, rec)
 
 
@@ -221,10 +236,10 @@ def _post_withdrawal(tx: SavingsTransaction, acc: SavingsAccount, drawer: Drawer
     if fee_tx is not None:
         label = _("%(label)s (fee %(fee)s F)") % {"label": tx.description, "fee": fee}
     rec = _receipt_for(tx, acc, user, tx.amount, str(label))
-    tx.save()
+    _save(tx)
     if fee_tx is not None:
         fee_tx.parent = tx
-        fee_tx.save()
+        _save(fee_tx)
     return Operation(tx, rec, fee_tx)
 
 
@@ -240,7 +255,7 @@ def _post_transfer(tx: SavingsTransaction, src: SavingsAccount, dst: SavingsAcco
         source_id=src.number)
     tx.journal_entry = entry
     rec = _receipt_for(tx, src, user, tx.amount)
-    tx.save()
+    _save(tx)
     leg = SavingsTransaction(
         account=dst, kind=TxKind.TRANSFER, direction=Direction.CREDIT, amount=tx.amount,
         value_date=tx.value_date, description=tx.description, journal_entry=entry,
@@ -248,7 +263,7 @@ def _post_transfer(tx: SavingsTransaction, src: SavingsAccount, dst: SavingsAcco
         approved_at=tx.approved_at, receipt_year=tx.receipt_year,
         receipt_number=tx.receipt_number)
     _move(dst, leg)
-    leg.save()
+    _save(leg)
     return Operation(tx, rec)
 
 
