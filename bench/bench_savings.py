@@ -7,7 +7,7 @@
    audit row) in one transaction per deposit;
 2. interest posting for one caisse of 1,000 accounts with a year of history;
 3. with --http: deposits through the HTTP API (waitress, `jigi serve`) with 8 concurrent
-   clients on PostgreSQL (database jigi_bench on 127.0.0.1:5432), throughput and latency.
+   clients on PostgreSQL (database jigi_savings_bench on 127.0.0.1:5432), throughput and latency.
 """
 
 from __future__ import annotations
@@ -193,10 +193,11 @@ def bench_interest() -> float:
 
 
 def bench_http(total: int = 2000, clients: int = 8) -> None:
-    url = "postgres://postgres@127.0.0.1:5432/jigi_bench"
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "jigi_bench"],
+    url = "postgres://postgres@127.0.0.1:5432/jigi_savings_bench"
+    db = "jigi_savings_bench"  # this bench's own database: others run theirs in parallel
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db],
                    check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "jigi_bench"], check=True)
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db], check=True)
     env = dict(os.environ, JIGI_DATABASE_URL=url, JIGI_DB_CONN_MAX_AGE="60")
     subprocess.run([JIGI, "migrate", "-v0"], env=env, check=True)
     # Eight tellers, each with her own drawer and token: one teller's operations serialise on
@@ -218,13 +219,13 @@ def bench_http(total: int = 2000, clients: int = 8) -> None:
                          capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     tokens = out.stdout.strip().splitlines()[-1].split()
     log = open(Path(tempfile.gettempdir()) / "jigi-bench-server.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([JIGI, "serve", "--port", "8765", "--threads", "8",
+    server = subprocess.Popen([JIGI, "serve", "--port", "8793", "--threads", "8",
                                "--no-migrate"], env=dict(env, JIGI_LOG_LEVEL="ERROR"),
                               stdout=log, stderr=log)
     try:
         for _ in range(50):
             try:
-                http.client.HTTPConnection("127.0.0.1", 8765, timeout=1).request(
+                http.client.HTTPConnection("127.0.0.1", 8793, timeout=1).request(
                     "GET", "/api/v1/health")
                 break
             except OSError:
@@ -239,7 +240,7 @@ def bench_http(total: int = 2000, clients: int = 8) -> None:
         per = total // clients
 
         def client(ci: int) -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", 8765, timeout=30)
+            conn = http.client.HTTPConnection("127.0.0.1", 8793, timeout=30)
             rng = random.Random(ci)
             for k in range(per):
                 body = json.dumps({"amount": rng.randrange(1, 100) * 100})
