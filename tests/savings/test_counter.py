@@ -457,6 +457,15 @@ def test_group_account_needs_its_signatories(world, counter):
                           signatory_ids=[a.pk, str(c.pk)])
     assert op.transaction.balance_after == 25_000
     assert balances(world)["253"] == 25_000
+    # Closing pays the rest out: the signatories must be there too.
+    with pytest.raises(ApplicationError) as exc:
+        savings_account_close(acting_user=teller, account=grp, pay_out=True,
+                              signatory_ids=[b.pk])
+    assert exc.value.code == "signatures_missing"
+    savings_account_close(acting_user=teller, account=grp, pay_out=True,
+                          signatory_ids=[b.pk, c.pk])
+    grp.refresh_from_db()
+    assert (grp.status, grp.balance) == ("closed", 0)
 
 
 def test_only_members_open_personal_accounts(world, counter):
@@ -548,6 +557,8 @@ def test_dormancy_and_reactivation(world, counter):
     savings_deposit(acting_user=teller, account=counter.account, amount=10_000, on=TODAY)
     SavingsAccount.objects.filter(pk=counter.account.pk).update(
         last_activity_on=date(2025, 6, 1))
+    with pytest.raises(ApplicationError):
+        accounts_mark_dormant(caisse=world.caisse_a, as_of=TODAY, acting_user=teller)
     assert accounts_mark_dormant(caisse=world.caisse_a, as_of=TODAY, acting_user=manager) == 1
     assert accounts_mark_dormant(caisse=world.caisse_a, as_of=TODAY, acting_user=manager) == 0
     counter.account.refresh_from_db()

@@ -133,12 +133,13 @@ def savings_account_open(*, acting_user, product: SavingsProduct, caisse: Unit, 
 
 
 def savings_account_close(*, acting_user, account: SavingsAccount, reason: str = "",
-                          pay_out: bool = False, on: date | None = None,
+                          pay_out: bool = False, signatory_ids=(), on: date | None = None,
                           idempotency: IdempotencyClaim | None = None) -> SavingsAccount:
     """Close an account. A remaining balance is paid out in cash from the teller's drawer when
-    `pay_out` (the minimum balance no longer applies; holds, blocks and guarantee savings still
-    do), otherwise the balance must already be zero. Nothing may be pending."""
-    from jigi.savings.services.counter import close_out
+    `pay_out` (the minimum balance no longer applies; holds, blocks, guarantee savings and a
+    group's signatories still do), otherwise the balance must already be zero. Nothing may be
+    pending."""
+    from jigi.savings.services.counter import _check_signatories, close_out
 
     require_counter(acting_user, account.caisse)
     on = on or timezone.localdate()
@@ -154,6 +155,8 @@ def savings_account_close(*, acting_user, account: SavingsAccount, reason: str =
         if acc.balance and not pay_out:
             raise conflict("balance_not_zero",
                            _("Pay out or transfer the balance before closing."), "account")
+        if acc.balance:
+            _check_signatories(acc, signatory_ids)
         paid = close_out(acc, acting_user, on) if acc.balance else None
         before = {"status": acc.status}
         SavingsAccount.objects.filter(pk=acc.pk).update(status=AccountStatus.CLOSED,
@@ -253,7 +256,9 @@ def hold_release(*, acting_user, hold: Hold) -> Hold:
 def accounts_mark_dormant(*, caisse: Unit, as_of: date, acting_user) -> int:
     """Voluntary and group accounts without member activity for the product's dormancy months
     (caisse override first) become dormant; a later deposit wakes them, a withdrawal needs a
-    manager. Returns how many accounts changed."""
+    manager. Returns how many accounts changed. Run by a manager (or close of business with a
+    system user that has the role)."""
+    require_counter(acting_user, caisse, MANAGER_ROLES)
     changed: list[str] = []
     with service_transaction(None):
         products = SavingsProduct.objects.filter(
