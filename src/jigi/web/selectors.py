@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from jigi.orgs.models import Organisation, Unit
+from jigi.orgs.models import Organisation, Role, Unit
 from jigi.orgs.scoping import user_scope
 from jigi.people.models import Membership, MembershipStatus
 
@@ -32,7 +32,8 @@ def dashboard_for_user(user) -> Dashboard:
     orgs = list(Organisation.objects.filter(pk__in=scope.organisation_ids)) if not scope.is_superuser \
         else list(Organisation.objects.all())
     return Dashboard(
-        roles=sorted(scope.roles) or (["superuser"] if scope.is_superuser else []),
+        roles=[str(Role(r).label) for r in sorted(scope.roles)]
+        or ([str(_("System administrator"))] if scope.is_superuser else []),
         organisations=orgs,
         units=list(units[:12]),
         unit_count=units.count(),
