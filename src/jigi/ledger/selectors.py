@@ -63,10 +63,6 @@ def book_list_for_user(
     )
 
 
-# Kept for the first callers; same function.
-books_for_user = book_list_for_user
-
-
 def get_book_for_user(
     user, pk: int, *, write: bool = False, roles: frozenset[str] | set[str] | None = None
 ) -> Book:
