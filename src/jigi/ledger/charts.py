@@ -60,6 +60,7 @@ RCSFD: list[tuple[str, str, str, str, bool]] = [
     ("70", "Produits financiers", "income", "7", False),
     ("7021", "Intérêts sur crédits aux membres", "income", "70", True),
     ("7022", "Pénalités de retard", "income", "70", True),
+    ("7025", "Récupérations sur créances passées en perte", "income", "70", True),
     ("7029", "Commissions et frais (dont droits d'adhésion)", "income", "70", True),
     ("76", "Reprises de provisions", "income", "7", False),
     ("764", "Reprises de provisions sur créances en souffrance", "income", "76", True),

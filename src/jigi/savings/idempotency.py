@@ -86,18 +86,26 @@ def idempotent_call(request, *, endpoint: str, body: Any, render: Callable[[Any]
     a known key replays or conflicts without running the service; an error answer is not
     recorded, so the caller may fix the request and retry with the same key.
     """
-    key = _key_of(request)
+    return keyed_call(request.user, _key_of(request), endpoint=endpoint, body=body,
+                      render=render, run=run, status_code=status_code)
+
+
+def keyed_call(user, key: str, *, endpoint: str, body: Any, render: Callable[[Any], Any],
+               run: Callable[[IdempotencyClaim], Any], status_code: int = 201
+               ) -> tuple[int, Any]:
+    """`idempotent_call` for a key that does not come from a request header (one line of a
+    group's collection sheet, keyed from the sheet's own key)."""
     digest = request_digest(endpoint, body)
-    existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+    existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
     if existing is not None:
         return _replay(existing, digest)
-    claim = IdempotencyClaim(user=request.user, key=key, endpoint=endpoint, digest=digest,
+    claim = IdempotencyClaim(user=user, key=key, endpoint=endpoint, digest=digest,
                              render=render, status_code=status_code)
     try:
         run(claim)
     except IntegrityError:
         # Lost the race for this key: the other call committed first; answer as it did.
-        existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
         if existing is None:
             raise
         return _replay(existing, digest)

@@ -229,6 +229,8 @@ class TxKind(models.TextChoices):
     INTEREST = "interest", _("Interest")
     REVERSAL = "reversal", _("Reversal")
     LOAN_COVER = "loan_cover", _("Applied to a loan")
+    LOAN_IN = "loan_in", _("Loan disbursed")
+    LOAN_REPAYMENT = "loan_repayment", _("Loan repayment")
 
 
 class Direction(models.TextChoices):
