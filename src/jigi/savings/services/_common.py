@@ -14,9 +14,11 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from jigi.core.models import AuditEvent
 from jigi.core.money import MoneyError, to_francs
 from jigi.core.numbering import next_number
 from jigi.ledger.models import Book
@@ -201,6 +203,42 @@ def add_to_row(model, pk: int, **deltas: int) -> None:
         cursor.execute(_sql_cache[key], [deltas[n] for n in names] + [pk])
 
 
+def add_to_balance(account_id: int, delta: int, activity_on: date) -> None:
+    """balance = balance + delta and the day of the member's last activity, in one statement
+    (on the account row this transaction has locked)."""
+    key = f"balance_activity:{connection.vendor}"
+    if key not in _sql_cache:
+        q = connection.ops.quote_name
+        _sql_cache[key] = (  # names from the model, values as parameters
+            f"UPDATE {q(SavingsAccount._meta.db_table)} SET {q('balance')} = "  # noqa: S608
+            f"{q('balance')} + %s, {q('last_activity_on')} = %s WHERE {q('id')} = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(_sql_cache[key], [delta, connection.ops.adapt_datefield_value(activity_on),
+                                         account_id])
+
+
+_AUDIT_COLUMNS = ("actor_id", "organisation_id", "unit_id", "event_type", "subject_type",
+                  "subject_id", "created_at", "after")
+
+
+def audit_posted(*, actor, event_type: str, subject, after: dict[str, Any], unit: Unit) -> None:
+    """The row `core.audit.audit_log` writes for a counter operation, by a prepared statement
+    (one per deposit: the ORM's create costs more than the insert)."""
+    key = f"audit:{connection.vendor}"
+    if key not in _sql_cache:
+        q = connection.ops.quote_name
+        _sql_cache[key] = (  # names from the model, values as parameters
+            f"INSERT INTO {q(AuditEvent._meta.db_table)} "  # noqa: S608
+            f"({', '.join(q(c) for c in _AUDIT_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(_AUDIT_COLUMNS))})")
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(_sql_cache[key], [
+            actor.pk if getattr(actor, "pk", None) else None, unit.organisation_id, unit.pk,
+            event_type, subject._meta.label_lower, str(subject.pk),
+            ops.adapt_datetimefield_value(timezone.now()), ops.adapt_json_value(after, None)])
+
+
 # The counter's hot path (every deposit and withdrawal) reads the account with its product,
 # caisse and the caisse's overrides, finds the teller's drawer, moves balances and inserts its
 # rows with statements prepared once per process: the ORM compiles every query anew (0.15 ms
@@ -287,12 +325,36 @@ def open_drawer_for(user, caisse: Unit) -> DrawerSession:
     with connection.cursor() as cursor:
         cursor.execute(_sql_cache[key], [user.pk, caisse.pk, DrawerStatus.OPEN.value])
         row = cursor.fetchone()
-    drawer = _from_row(DrawerSession, row) if row else None
-    if drawer is None:
-        raise ApplicationError("drawer_closed",
-                               _("Open your cash drawer before taking or giving cash."),
-                               {"drawer": _("No open drawer.")}, status_code=409)
-    return drawer
+    if row is None:
+        raise _drawer_closed()
+    return _from_row(DrawerSession, row)
+
+
+def move_open_drawer(user, caisse: Unit, *, cash_in: int = 0, cash_out: int = 0
+                     ) -> DrawerSession:
+    """`open_drawer_for` and the drawer's move in one statement: UPDATE ... RETURNING locks the
+    row as SELECT ... FOR UPDATE does (a teller has at most one open drawer: unique index)."""
+    key = f"drawer_move:{connection.vendor}"
+    if key not in _sql_cache:
+        q = connection.ops.quote_name
+        _sql_cache[key] = (  # names from the model, values as parameters
+            f"UPDATE {q(DrawerSession._meta.db_table)} SET "  # noqa: S608
+            f"{q('cash_in')} = {q('cash_in')} + %s, {q('cash_out')} = {q('cash_out')} + %s "
+            f"WHERE {q('teller_id')} = %s AND {q('caisse_id')} = %s AND {q('status')} = %s "
+            f"RETURNING {', '.join(q(f.column) for f in _FIELDS[DrawerSession])}")
+    with connection.cursor() as cursor:
+        cursor.execute(_sql_cache[key], [cash_in, cash_out, user.pk, caisse.pk,
+                                         DrawerStatus.OPEN.value])
+        row = cursor.fetchone()
+    if row is None:
+        raise _drawer_closed()
+    return _from_row(DrawerSession, row)
+
+
+def _drawer_closed() -> ApplicationError:
+    return ApplicationError("drawer_closed",
+                            _("Open your cash drawer before taking or giving cash."),
+                            {"drawer": _("No open drawer.")}, status_code=409)
 
 
 @contextmanager

@@ -42,7 +42,9 @@ from jigi.savings.services._common import (
     LOANS,
     MANAGER_ROLES,
     Operation,
+    add_to_balance,
     add_to_row,
+    audit_posted,
     book_of,
     clean_amount,
     clean_reason,
@@ -54,6 +56,7 @@ from jigi.savings.services._common import (
     issue_receipt,
     lock_account,
     lock_accounts,
+    move_open_drawer,
     open_drawer_for,
     require_counter,
     service_transaction,
@@ -157,16 +160,18 @@ def _move(acc: SavingsAccount, tx: SavingsTransaction, *, activity: bool = True)
     """Move the locked account's balance by the operation (balance = balance + signed, in the
     database: never a value read earlier)."""
     signed = tx.signed_amount
-    add_to_row(SavingsAccount, acc.pk, balance=signed)
-    if activity and (acc.last_activity_on != tx.value_date
-                     or acc.status == AccountStatus.DORMANT):
-        fields: dict[str, Any] = {"last_activity_on": tx.value_date}
-        if acc.status == AccountStatus.DORMANT:
-            # A member's own movement wakes a dormant account (a withdrawal only got here with
-            # a manager's approval).
-            fields["status"] = acc.status = AccountStatus.ACTIVE
-        SavingsAccount.objects.filter(pk=acc.pk).update(**fields)
+    if not activity:
+        add_to_row(SavingsAccount, acc.pk, balance=signed)
+    elif acc.status != AccountStatus.DORMANT:
+        add_to_balance(acc.pk, signed, tx.value_date)
         acc.last_activity_on = tx.value_date
+    else:
+        # A member's own movement wakes a dormant account (a withdrawal only got here with a
+        # manager's approval).
+        add_to_row(SavingsAccount, acc.pk, balance=signed)
+        SavingsAccount.objects.filter(pk=acc.pk).update(last_activity_on=tx.value_date,
+                                                        status=AccountStatus.ACTIVE)
+        acc.last_activity_on, acc.status = tx.value_date, AccountStatus.ACTIVE
     acc.balance += signed
     tx.balance_after = acc.balance
     tx.status = TxStatus.POSTED
@@ -198,9 +203,10 @@ def _receipt_for(tx: SavingsTransaction, acc: SavingsAccount, user, amount: int,
 
 
 def _post_deposit(tx: SavingsTransaction, acc: SavingsAccount, drawer: DrawerSession,
-                  user) -> Operation:
+                  user, *, drawer_moved: bool = False) -> Operation:
     _move(acc, tx)
-    _drawer_move(drawer, cash_in=tx.amount)
+    if not drawer_moved:
+        _drawer_move(drawer, cash_in=tx.amount)
     tx.journal_entry = entry_post(
         book=book_of(acc.caisse), value_date=tx.value_date, acting_user=user, audit=False,
         lines=[LineSpec(DRAWER, "D", tx.amount), LineSpec(acc.product.gl_account, "C",
@@ -277,12 +283,12 @@ def _pending(tx: SavingsTransaction, user) -> Operation:
 
 def _audit_posted(op: Operation, user, event: str) -> None:
     tx = op.transaction
-    audit_log(actor=user, event_type=event, subject=tx,
-              after={"account": tx.account.number, "amount": tx.amount,
-                     "balance_after": tx.balance_after,
-                     "fee": op.fee.amount if op.fee else 0,
-                     "receipt": str(op.receipt) if op.receipt else None},
-              unit=tx.account.caisse)
+    audit_posted(actor=user, event_type=event, subject=tx,
+                 after={"account": tx.account.number, "amount": tx.amount,
+                        "balance_after": tx.balance_after,
+                        "fee": op.fee.amount if op.fee else 0,
+                        "receipt": str(op.receipt) if op.receipt else None},
+                 unit=tx.account.caisse)
 
 
 def _new_tx(acc: SavingsAccount, *, kind: str, direction: str, amount: int, on: date, user,
@@ -308,13 +314,16 @@ def savings_deposit(*, acting_user, account: SavingsAccount, amount: Any,
     with service_transaction(idempotency):
         acc = lock_account(account.pk)
         _check_credit(acc)
-        drawer = open_drawer_for(acting_user, acc.caisse)
+        pending = _needs_approval(acting_user, acc, value, debit=False, on=on)
+        # Posted now: find, lock and move the drawer in one statement.
+        drawer = open_drawer_for(acting_user, acc.caisse) if pending else \
+            move_open_drawer(acting_user, acc.caisse, cash_in=value)
         tx = _new_tx(acc, kind=TxKind.DEPOSIT, direction=Direction.CREDIT, amount=value, on=on,
                      user=acting_user, description=description or str(_("Cash deposit")),
                      idempotency=idempotency, cash=True, drawer=drawer)
-        if _needs_approval(acting_user, acc, value, debit=False, on=on):
+        if pending:
             return finish(idempotency, _pending(tx, acting_user))
-        op = _post_deposit(tx, acc, drawer, acting_user)
+        op = _post_deposit(tx, acc, drawer, acting_user, drawer_moved=True)
         _audit_posted(op, acting_user, "savings.deposit")
         return finish(idempotency, op)
 
