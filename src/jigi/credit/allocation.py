@@ -228,7 +228,8 @@ def prepay(dues: Sequence[Due], amount: int, on: date, order: Sequence[str] = DE
     # Balance each later period runs on, before and after.
     new_later: list[Due] = []
     portions = list(first.portions)
-    before = after = outstanding_later
+    before = outstanding_later
+    after = outstanding_later - sum(reduce.values())
     for d in later:
         cut = reduce.get(d.number, 0)
         interest = d.interest

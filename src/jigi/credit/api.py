@@ -279,7 +279,7 @@ def proposals(request: HttpRequest, payload: ProposalIn):
         disbursed_on=payload.disbursed_on or timezone.localdate(), incomes=payload.incomes,
         household_expenses=payload.household_expenses, other_debts=payload.other_debts,
         crop=payload.crop)
-    return [{"pattern": p["pattern"], "seasonal": p["seasonal"],
+    return [{"pattern": p["pattern"], "seasonal": p["seasonal"], "repayments": p["repayments"],
              "max_ratio": None if p["max_ratio"] is None else str(p["max_ratio"]),
              "within_limit": p["within_limit"], "ratios": p["ratios"],
              "offer": offer_out(p["offer"])} for p in found]

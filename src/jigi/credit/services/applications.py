@@ -432,27 +432,33 @@ def propose_schedules(product: LoanProduct, *, principal: Any, repayments: Any,
     surplus = monthly_surplus(rows, expenses, debts)
     income = [sum(r["months"][m] for r in rows) for m in range(MONTHS)]
     outgo = [expenses[m] + debts[m] for m in range(MONTHS)]
-    candidates: list[tuple[str, dict[str, Any] | None]] = [(Pattern.REGULAR, None)]
-    candidates.append((Pattern.INCOME, {"pattern": "income",
-                                        "monthly_income": [str(v) for v in income],
-                                        "monthly_expenses": [str(v) for v in outgo]}))
+    by_income = {"pattern": "income", "monthly_income": [str(v) for v in income],
+                 "monthly_expenses": [str(v) for v in outgo]}
+    # The asked number of repayments for each kind, and for the income pattern also a whole
+    # year of monthly dates, so a harvest month can carry most of the principal.
+    candidates: list[tuple[str, dict[str, Any] | None, Any]] = [
+        (Pattern.REGULAR, None, repayments), (Pattern.INCOME, by_income, repayments)]
+    year = min(12, product.max_repayments)
+    if product.repayment_unit == "months" and str(repayments) != str(year):
+        candidates.append((Pattern.INCOME, by_income, year))
     if crop:
-        candidates.append((Pattern.CROP, {"pattern": "crop", **crop}))
+        candidates.append((Pattern.CROP, {"pattern": "crop", **crop}, repayments))
     allowed = product.allowed_patterns or [Pattern.REGULAR]
     proposals = []
     first_error: ApplicationError | None = None
-    for pattern, seasonal in candidates:
+    for pattern, seasonal, count in candidates:
         if pattern not in allowed:
             continue
         try:
-            offer = offer_for(product, principal=principal, repayments=repayments,
+            offer = offer_for(product, principal=principal, repayments=count,
                               disbursed_on=disbursed_on, seasonal=seasonal)
         except ApplicationError as exc:
             first_error = first_error or exc
             continue
         ratios = instalment_ratios(surplus, offer.schedule.installments)
         worst = _max_ratio(ratios)
-        proposals.append({"pattern": pattern, "seasonal": seasonal, "offer": offer,
+        proposals.append({"pattern": pattern, "seasonal": seasonal, "repayments": count,
+                          "offer": offer,
                           "ratios": ratios, "max_ratio": worst,
                           "within_limit": worst is not None and
                           worst <= product.max_installment_to_surplus_percent})

@@ -149,19 +149,25 @@ def reference_terms(p: LoanProduct, *, principal: int, repayments: int, on: date
 
 
 def check_usury(p: LoanProduct, on: date | None = None) -> None:
-    """Refuse a product whose dearest regular loan (fees weigh most on the shortest term, so
-    both ends of the term range at both amounts) has a TEG above the cap."""
+    """Refuse a product whose regular loans would be usurious: both amounts at both ends of the
+    term range (upfront fees weigh most on the shortest term). A product without regular
+    schedules (crop, income, custom: their count of repayments says little of their length) is
+    checked at its longest regular equivalent; every loan's own TEG is checked again at
+    application, approval and disbursement."""
     on = on or today()
+    terms = {p.min_repayments, p.max_repayments} if Pattern.REGULAR in (
+        p.allowed_patterns or [Pattern.REGULAR]) else {p.max_repayments}
     for principal in {p.min_amount, p.max_amount}:
-        for repayments in {p.min_repayments, p.max_repayments}:
+        for repayments in terms:
             _schedule, teg = schedule_of(reference_terms(p, principal=principal,
                                                          repayments=repayments, on=on))
             refuse_usury(teg, on)
 
 
 def _require_admin(user, organisation) -> None:
-    if organisation.pk not in user_scope(user).org_wide_ids(
-            write=True, roles={Role.NETWORK_ADMIN.value}):
+    scope = user_scope(user)
+    if not (scope.is_superuser or organisation.pk in scope.org_wide_ids(
+            write=True, roles={Role.NETWORK_ADMIN.value})):
         raise Forbidden("forbidden", _("Only the network administrator sets loan products."))
 
 
