@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("jigi.people.urls")),
     path("", include("jigi.ledger.urls")),
     path("", include("jigi.savings.urls")),
+    path("", include("jigi.credit.urls")),
     path("", include("jigi.core.urls")),
 ]
