@@ -192,7 +192,7 @@ def bench_interest() -> float:
     return took
 
 
-def bench_http(total: int = 2000, clients: int = 8) -> None:
+def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: int = 8) -> None:
     url = "postgres://postgres@127.0.0.1:5432/jigi_savings_bench"
     db = "jigi_savings_bench"  # this bench's own database: others run theirs in parallel
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db],
@@ -219,8 +219,9 @@ def bench_http(total: int = 2000, clients: int = 8) -> None:
                          capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     tokens = out.stdout.strip().splitlines()[-1].split()
     log = open(Path(tempfile.gettempdir()) / "jigi-bench-server.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([JIGI, "serve", "--port", "8793", "--threads", "8",
-                               "--no-migrate"], env=dict(env, JIGI_LOG_LEVEL="ERROR"),
+    server = subprocess.Popen([JIGI, "serve", "--port", "8793", "--threads", str(threads),
+                               "--workers", str(workers), "--no-migrate"],
+                              env=dict(env, JIGI_LOG_LEVEL="ERROR"),
                               stdout=log, stderr=log)
     try:
         for _ in range(50):
@@ -257,15 +258,16 @@ def bench_http(total: int = 2000, clients: int = 8) -> None:
                 with lock:
                     latencies.append(dt)
 
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        pool = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
         t0 = time.perf_counter()
-        for th in threads:
+        for th in pool:
             th.start()
-        for th in threads:
+        for th in pool:
             th.join()
         took = time.perf_counter() - t0
         latencies.sort()
-        print(f"HTTP API deposits, {clients} clients, PostgreSQL: {len(latencies) / took:,.0f}/s, "
+        print(f"HTTP API deposits, {clients} clients, PostgreSQL, `jigi serve --workers "
+              f"{workers} --threads {threads}`: {len(latencies) / took:,.0f}/s, "
               f"p50 {statistics.median(latencies):.1f} ms, "
               f"p95 {latencies[int(len(latencies) * 0.95)]:.1f} ms ({len(latencies)} requests)")
     finally:
@@ -277,10 +279,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--deposits", type=int, default=5000)
     ap.add_argument("--http", action="store_true")
+    ap.add_argument("--workers", type=int, default=1, help="--http: server processes")
+    ap.add_argument("--threads", type=int, default=8, help="--http: threads per process")
     ap.add_argument("--part", choices=["service", "interest", "all"], default="all")
     args = ap.parse_args()
     if args.http:
-        bench_http()
+        bench_http(workers=args.workers, threads=args.threads)
         return
     tmp = tempfile.mkdtemp(prefix="jigi-bench-")
     url = f"sqlite:///{tmp}/bench.sqlite3"

@@ -191,10 +191,11 @@ def accounts(request: HttpRequest, person_id: int | None = None, q: str = "",
     """Accounts of the caisses in the caller's scope (a teller: her caisse only)."""
     qs = selectors.accounts_for_user(request.user)
     if person_id is not None:
-        qs = qs.filter(person_id=person_id)
+        # Ids beyond 64 bits cannot exist (and overflow SQLite's integers).
+        qs = qs.filter(person_id=person_id) if 0 < person_id < 2**63 else qs.none()
     if q:
         qs = qs.filter(number__startswith=q.strip().upper())
-    offset, limit = max(0, offset), max(1, min(limit, 200))
+    offset, limit = min(max(0, offset), 10**9), max(1, min(limit, 200))
     return [account_out(a) for a in qs.order_by("number")[offset:offset + limit]]
 
 
@@ -231,7 +232,7 @@ def _money(request, endpoint: str, body: MoneyIn, run) -> Status:
 def deposit(request: HttpRequest, account_id: int, payload: MoneyIn):
     """Cash deposit into the caller's open drawer. Requires Idempotency-Key."""
     require_key(request)
-    account = selectors.get_account_for_user(request.user, account_id)
+    account = services.counter_account(request.user, account_id)
     return _money(request, f"savings.deposit:{account.pk}", payload, lambda claim: (
         services.savings_deposit(acting_user=request.user, account=account,
                                  amount=payload.amount, on=payload.value_date,
@@ -242,7 +243,7 @@ def deposit(request: HttpRequest, account_id: int, payload: MoneyIn):
 def withdrawal(request: HttpRequest, account_id: int, payload: MoneyIn):
     """Cash withdrawal (pending when above the approval threshold). Requires Idempotency-Key."""
     require_key(request)
-    account = selectors.get_account_for_user(request.user, account_id)
+    account = services.counter_account(request.user, account_id)
     return _money(request, f"savings.withdrawal:{account.pk}", payload, lambda claim: (
         services.savings_withdraw(acting_user=request.user, account=account,
                                   amount=payload.amount, on=payload.value_date,

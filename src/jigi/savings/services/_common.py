@@ -307,6 +307,32 @@ def lock_account(account_id: int) -> SavingsAccount:
     return acc
 
 
+def counter_account(user, account_id: int) -> SavingsAccount:
+    """The account an API counter call names, as far as the call needs it before the service
+    runs: its id and its caisse's organisation and path (for the scope check). 404 outside the
+    user's scope, as `selectors.get_account_for_user`, but one prepared query instead of the
+    ORM's four-table read (3 ms of CPU per request, more than the posting's own statements); the
+    service then locks and reads the whole row anyway. Other fields load on access (deferred)."""
+    key = f"counter_account:{connection.vendor}"
+    if key not in _sql_cache:
+        q = connection.ops.quote_name
+        _sql_cache[key] = (  # names from the model, values as parameters
+            f"SELECT a.{q('caisse_id')}, u.{q('organisation_id')}, u.{q('path')} "  # noqa: S608
+            f"FROM {q(SavingsAccount._meta.db_table)} a JOIN {q(Unit._meta.db_table)} u "
+            f"ON u.{q('id')} = a.{q('caisse_id')} WHERE a.{q('id')} = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(_sql_cache[key], [account_id])
+        row = cursor.fetchone()
+    caisse = None if row is None else Unit.from_db(connection.alias,
+                                                   ["id", "organisation_id", "path"], row)
+    if caisse is None or not user_scope(user).covers_unit(caisse):
+        raise NotFound("account_not_found", _("Account not found."))
+    account = SavingsAccount.from_db(connection.alias, ["id", "caisse_id"],
+                                     [account_id, caisse.pk])
+    account.caisse = caisse
+    return account
+
+
 def lock_accounts(*ids: int) -> dict[int, SavingsAccount]:
     """Lock several accounts in primary-key order, so that two operations touching the same
     accounts from opposite ends (A->B and B->A) cannot deadlock."""
