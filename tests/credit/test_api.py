@@ -215,3 +215,17 @@ def test_approval_needs_the_appraisal(world, credit, client_for):
 def test_ledger_after_api_lifecycle(world, credit, active_loan):
     b = balances(world)
     assert b["202"] == 200_000
+
+
+def test_portfolio_at_risk(world, credit, client_for, active_loan, time_machine):
+    teller = client_for("teller_a")
+    body = teller.get("/api/v1/credit/portfolio").json()
+    assert body == {"loans": 1, "outstanding": 200_000, "at_risk": 0, "late_loans": 0,
+                    "par_basis_points": 0}
+    first = Installment.objects.filter(loan=active_loan).order_by("number").first()
+    late = first.due_on.toordinal() + 45
+    from datetime import date
+
+    body = teller.get(f"/api/v1/credit/portfolio?on={date.fromordinal(late)}&days=30").json()
+    assert body["at_risk"] == 200_000 and body["par_basis_points"] == 10_000
+    assert client_for("teller_b").get("/api/v1/credit/portfolio").json()["loans"] == 0

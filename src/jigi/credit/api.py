@@ -295,10 +295,11 @@ def loans(request: HttpRequest, status: str = "", person_id: int | None = None, 
     if status:
         qs = qs.filter(status=status)
     if person_id is not None:
-        qs = qs.filter(person_id=person_id)
+        # Ids beyond 64 bits cannot exist (and overflow SQLite's integers).
+        qs = qs.filter(person_id=person_id) if 0 < person_id < 2**63 else qs.none()
     if q:
         qs = qs.filter(number__startswith=q.strip().upper())
-    offset, limit = max(0, offset), max(1, min(limit, 200))
+    offset, limit = min(max(0, offset), 10**9), max(1, min(limit, 200))
     return [loan_out(x) for x in qs.order_by("-pk")[offset:offset + limit]]
 
 

@@ -115,7 +115,8 @@ def portfolio_at_risk(user, on: date, days: int = 30) -> dict[str, int]:
             "penalties", "principal_paid", "interest_paid", "fees_paid", "penalties_paid",
             "interest_waived"):
         unpaid.setdefault(inst.loan_id, []).append((inst.version, due_of(inst)))
-    for loan in loans.only("pk", "principal_outstanding", "schedule_version"):
+    for loan in loans.select_related(None).only("pk", "principal_outstanding",
+                                                "schedule_version"):
         count += 1
         outstanding += loan.principal_outstanding
         dues = [d for v, d in unpaid.get(loan.pk, []) if v == loan.schedule_version and d.total]
