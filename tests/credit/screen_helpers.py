@@ -8,9 +8,25 @@ from jigi.credit import services
 from jigi.orgs.models import Role
 from jigi.orgs.services import role_grant
 from jigi.people.models import Membership
-from tests.credit.conftest import COTTON_INCOME, HOUSEHOLD, TODAY, make_borrower
+from tests.credit.conftest import COTTON_INCOME, HOUSEHOLD, TODAY, Credit, make_borrower
 
 COTTON = {"pattern": "crop", "crop": "cotton", "region": "Sikasso"}
+
+
+def open_for_credit(world) -> Credit:
+    """What tests/credit/conftest.py's `credit` fixture sets up, for tests outside that
+    package (the browser tests): products, teller_a's drawer, a cotton farmer with savings."""
+    from jigi.credit.setup import kondo_loan_products_seed
+    from jigi.savings.services import drawer_open
+    from jigi.savings.setup import kondo_products_seed
+
+    _share, savings_products = kondo_products_seed(organisation=world.orgs.kondo)
+    products = kondo_loan_products_seed(organisation=world.orgs.kondo)
+    drawer = drawer_open(acting_user=world.users["teller_a"], caisse=world.caisse_a,
+                         amount=2_000_000, on=TODAY)
+    person, account = make_borrower(world, savings_products, first_name="Fatoumata",
+                                    last_name="Sanogo")
+    return Credit(products, savings_products, person, account, drawer)
 
 
 def worksheet_post(income=COTTON_INCOME, expenses=HOUSEHOLD, activity="coton") -> dict:
