@@ -573,6 +573,15 @@ def step_savings(ctx: DemoContext) -> None:
     ctx.log("savings: " + ", ".join(f"{k} {v}" for k, v in result.items()))
 
 
+def step_credit(ctx: DemoContext) -> None:
+    """A loan portfolio with 12-18 months of history (jigi.credit.demo), after savings."""
+    from jigi.credit.demo import credit_demo_build
+
+    result = credit_demo_build(seed=ctx.seed, today=ctx.today)
+    ctx.counts["credit"] = result
+    ctx.log("credit: " + ", ".join(f"{k} {v}" for k, v in result.items()))
+
+
 STEPS: list[Callable[[DemoContext], None]] = [
     step_organisations,
     step_staff,
@@ -582,6 +591,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     step_consents,
     step_summary,
     step_savings,
+    step_credit,
 ]
 
 
