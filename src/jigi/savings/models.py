@@ -100,6 +100,10 @@ class SavingsProduct(models.Model):
     guarantee_percent = models.DecimalField(_("guarantee, % of the loan"), max_digits=5,
                                             decimal_places=2, default=Decimal("0"))
     term_months = models.PositiveSmallIntegerField(_("term in months"), default=0)
+    # Term deposits: the rate by term and amount, [{"months": 12, "amount": 1000000,
+    # "rate": "5.50"}, ...]; the slab with the longest term and largest amount the deposit
+    # reaches applies (empty: `interest_rate`).
+    rate_slabs = models.JSONField(_("rate by term and amount"), default=list, blank=True)
     early_withdrawal_penalty_percent = models.DecimalField(
         # xgettext:no-python-format
         _("early withdrawal penalty, % of interest"), max_digits=5, decimal_places=2,
@@ -117,6 +121,12 @@ class SavingsProduct(models.Model):
     @property
     def gl_account(self) -> str:
         return KIND_GL[ProductKind(self.kind)]
+
+    @property
+    def rate_slabs_text(self) -> str:
+        from jigi.savings.rules import slabs_text
+
+        return slabs_text(self.rate_slabs)
 
 
 class ProductOverride(models.Model):

@@ -39,3 +39,41 @@ def add_months(on: date, months: int) -> date:
     y, m = divmod(on.month - 1 + months, 12)
     year, month = on.year + y, m + 1
     return date(year, month, min(on.day, calendar.monthrange(year, month)[1]))
+
+
+def slab_rate(slabs: list[dict], *, term_months: int, amount: int, default: Decimal) -> Decimal:
+    """A term deposit's rate from the product's slabs: among the slabs whose term and amount
+    the deposit reaches, the one with the longest term then the largest amount; `default`
+    when none applies (or there are no slabs)."""
+    best: tuple[int, int] | None = None
+    rate = default
+    for slab in slabs or []:
+        months, floor = int(slab["months"]), int(slab["amount"])
+        if term_months >= months and amount >= floor and (best is None
+                                                          or (months, floor) > best):
+            best, rate = (months, floor), Decimal(str(slab["rate"]))
+    return rate
+
+
+def parse_slabs(text: str) -> list[dict]:
+    """Slabs written "months/amount/rate" separated by ";" (e.g. "6/0/4.5; 12/1000000/5.5").
+    Raises ValueError for anything else."""
+    slabs = []
+    for part in (p.strip() for p in str(text).split(";")):
+        if not part:
+            continue
+        months, amount, rate = (x.strip().replace(" ", "") for x in part.split("/"))
+        value = Decimal(rate.replace(",", "."))
+        if not months.isdigit() or not amount.isdigit() or not value.is_finite() or \
+                not Decimal(0) <= value <= Decimal(100) or int(months) > 240:
+            raise ValueError(part)
+        slabs.append({"months": int(months), "amount": int(amount),
+                      "rate": str(value.quantize(Decimal("0.01")))})
+    keys = [(s["months"], s["amount"]) for s in slabs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate slab")
+    return sorted(slabs, key=lambda s: (s["months"], s["amount"]))
+
+
+def slabs_text(slabs: list[dict]) -> str:
+    return "; ".join(f"{s['months']}/{s['amount']}/{s['rate']}" for s in slabs or [])

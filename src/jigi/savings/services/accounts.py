@@ -31,7 +31,7 @@ from jigi.savings.models import (
     Signatory,
     TxStatus,
 )
-from jigi.savings.rules import add_months, available_to_withdraw
+from jigi.savings.rules import add_months, available_to_withdraw, parse_slabs
 from jigi.savings.services._common import (
     MANAGER_ROLES,
     clean_amount,
@@ -290,7 +290,7 @@ PRODUCT_EDITABLE = {
     "withdrawal_fee": "francs", "approval_threshold": "francs", "dormancy_months": "months",
     "guarantee_percent": "percent", "term_months": "months",
     "early_withdrawal_penalty_percent": "percent", "days_in_year": "days",
-    "interest_posting": "posting", "interest_rounding": "rounding",
+    "interest_posting": "posting", "interest_rounding": "rounding", "rate_slabs": "slabs",
 }
 
 
@@ -321,6 +321,8 @@ def _clean_settings(values, allowed) -> dict[str, Any]:
                 if text not in ("monthly", "quarterly", "yearly"):
                     raise ValueError
                 value = text
+            elif kind == "slabs":
+                value = parse_slabs(text)
             elif kind == "rounding":
                 if text not in ("down", "half_up"):
                     raise ValueError

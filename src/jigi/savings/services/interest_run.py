@@ -26,6 +26,7 @@ from jigi.savings.models import (
     SavingsTransaction,
     TxKind,
 )
+from jigi.savings.rules import slab_rate
 from jigi.savings.services._common import (
     INTEREST_EXPENSE,
     MANAGER_ROLES,
@@ -84,9 +85,19 @@ def _post_product(*, caisse: Unit, product: SavingsProduct, override, period_end
     for acc in accounts:
         first_day = max(start, acc.opened_on)
         moves = movements.get(acc.pk, [])
+        opening_balance = opening.get(acc.pk, 0) + sum(a for d, a in moves if d < first_day)
+        account_rate = rate
+        if product.rate_slabs and acc.maturity_on:
+            # A term deposit earns its slab's rate: its term, and what it held when the
+            # period began (or its first deposit).
+            term = (acc.maturity_on.year - acc.opened_on.year) * 12 + \
+                acc.maturity_on.month - acc.opened_on.month
+            amount = opening_balance or next((a for _d, a in moves if a > 0), 0)
+            account_rate = slab_rate(product.rate_slabs, term_months=term, amount=amount,
+                                     default=rate)
         result = daily_balance_interest(
-            opening_balance=opening.get(acc.pk, 0) + sum(a for d, a in moves if d < first_day),
-            movements=moves, start=first_day, end=end, annual_rate_percent=rate,
+            opening_balance=opening_balance,
+            movements=moves, start=first_day, end=end, annual_rate_percent=account_rate,
             days_in_year=product.days_in_year, min_balance=min_balance,
             rounding=product.interest_rounding)
         if result.amount > 0:
