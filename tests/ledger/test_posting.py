@@ -152,6 +152,23 @@ def test_a_refusal_inside_a_callers_transaction_leaves_it_usable(world):
     assert ok.number == 1
 
 
+def test_a_closed_month_refusal_without_savepoint_gives_the_number_back(world):
+    """audit=False (the counter's path) posts without a savepoint: the refusal must still leave
+    the caller's transaction usable, nothing written and the numbering gapless."""
+    book = _book(world.caisse_a)
+    period_close(book=book, year=2026, month=9, acting_user=None)
+    before = _state()
+    with transaction.atomic():
+        with pytest.raises(ApplicationError) as exc:
+            _post(book, value_date=date(2026, 9, 1), audit=False)
+        assert exc.value.code == "period_closed"
+        assert _state() == before
+        ok = _post(book, value_date=date(2026, 10, 1), audit=False)
+    assert ok.number == 1
+    assert [e.number for e in JournalEntry.objects.all()] == [1]
+    assert ledger_verify(book) == []
+
+
 def test_future_value_dates_are_accepted_by_the_service(world):
     """Close of business posts for explicit business dates, sometimes ahead of the clock."""
     entry = _post(_book(world.caisse_a), value_date=date(2099, 1, 2))

@@ -97,45 +97,44 @@ def entry_post(
         accounts.append(account)
     posting_date = posting_date or timezone.localdate()
     created_by = acting_user if getattr(acting_user, "pk", None) else None
-    # Its own transaction when called alone; inside the caller's otherwise, without a savepoint
-    # (two statements, two round trips on PostgreSQL, on every deposit): the one refusal that
-    # comes after a write (a closed month) undoes that write itself, so a caller that catches
-    # it (a batch skipping one item) keeps a usable transaction.
+    # Its own transaction when called alone, else the caller's (a deposit's entry commits with
+    # the deposit).
     outer = nullcontext() if transaction.get_connection().in_atomic_block \
         else transaction.atomic()
     with outer:
         # Taking the number first locks the book's counter row for the year (UPDATE ...
         # RETURNING). period_close takes the same lock, so a month cannot close between the
-        # check below and the insert; postings of one book queue here in any case.
+        # closed-month check below and the insert; postings of one book queue here anyway.
         number = next_number(f"entry:{book.pk}", posting_date.year)
-        if _month_closed(book.pk, value_date):
-            # Still holding the counter's lock: giving the number back keeps numbering gapless.
+        # Should a statement below fail, a half-written entry must never commit: without a
+        # savepoint the caller's transaction is marked for rollback. Callers that audit
+        # themselves (audit=False: the counter, in its own durable transaction that any failure
+        # aborts anyway) skip the savepoint's two statements; the others keep it, so a failed
+        # posting (e.g. its audit row) leaves their transaction usable.
+        with transaction.atomic(savepoint=audit):
+            # Inserted only if the value date's month is open: the check and the insert are one
+            # statement, run after the counter's lock, so it sees a close committed meanwhile.
+            entry = _entry_insert(book, number, value_date, posting_date, description,
+                                  source_type, str(source_id), reversal_of, created_by)
+            if entry is not None:
+                _lines_insert(entry.pk, book.pk, value_date, lines, accounts)
+                _balances_add(book, zip(accounts, lines, strict=True))
+                if audit:
+                    audit_log(
+                        actor=acting_user, event_type="ledger.entry_posted", subject=entry,
+                        after={"book": book.code, "number": number, "year": posting_date.year,
+                               "value_date": value_date.isoformat(),
+                               "total": sum(ln.amount for ln in lines if ln.side == "D")},
+                        organisation=book.organisation, unit=book.unit,
+                    )
+        if entry is None:
+            # A closed month. Nothing is written but the number, and the counter's lock is still
+            # ours: giving the number back keeps numbering gapless, and refusing outside the
+            # block above leaves a caller's transaction usable (a batch may skip this item).
             with connection.cursor() as cursor:
                 cursor.execute(_sql("counter_back", _counter_back_sql),
                                [f"entry:{book.pk}", posting_date.year])
-            raise ApplicationError(
-                "period_closed", _("The period %(month)02d/%(year)d is closed for this book.")
-                % {"month": value_date.month, "year": value_date.year},
-                {"value_date": _("This month is closed; post in an open month.")},
-            )
-        # Nothing below refuses. Should a statement fail anyway, a half-written entry must never
-        # commit: without a savepoint the caller's transaction is marked for rollback. Callers
-        # that audit themselves (audit=False: the counter, in its own durable transaction that
-        # any failure aborts anyway) skip the savepoint's two statements; the others keep it,
-        # so a failed posting (e.g. its audit row) leaves their transaction usable.
-        with transaction.atomic(savepoint=audit):
-            entry = _entry_insert(book, number, value_date, posting_date, description,
-                                  source_type, str(source_id), reversal_of, created_by)
-            _lines_insert(entry.pk, book.pk, value_date, lines, accounts)
-            _balances_add(book, zip(accounts, lines, strict=True))
-            if audit:
-                audit_log(
-                    actor=acting_user, event_type="ledger.entry_posted", subject=entry,
-                    after={"book": book.code, "number": number, "year": posting_date.year,
-                           "value_date": value_date.isoformat(),
-                           "total": sum(ln.amount for ln in lines if ln.side == "D")},
-                    organisation=book.organisation, unit=book.unit,
-                )
+            raise _period_closed(value_date)
     return entry
 
 
@@ -163,17 +162,12 @@ def _counter_back_sql() -> str:
             "WHERE scope = %s AND year = %s")
 
 
-def _closed_sql() -> str:
-    return (f"SELECT 1 FROM {_q(ClosedPeriod._meta.db_table)} "  # noqa: S608
-            "WHERE book_id = %s AND year = %s AND month = %s LIMIT 1")
-
-
-def _month_closed(book_id: int, value_date: date) -> bool:
-    # Read on every posting, after the counter lock (a cache of "open" answers could miss a
-    # close committed by another process a moment ago).
-    with connection.cursor() as cursor:
-        cursor.execute(_sql("closed", _closed_sql), [book_id, value_date.year, value_date.month])
-        return cursor.fetchone() is not None
+def _period_closed(value_date: date) -> ApplicationError:
+    return ApplicationError(
+        "period_closed", _("The period %(month)02d/%(year)d is closed for this book.")
+        % {"month": value_date.month, "year": value_date.year},
+        {"value_date": _("This month is closed; post in an open month.")},
+    )
 
 
 _ENTRY_COLUMNS = ("book_id", "year", "number", "value_date", "posting_date", "description",
@@ -181,14 +175,18 @@ _ENTRY_COLUMNS = ("book_id", "year", "number", "value_date", "posting_date", "de
 
 
 def _entry_sql() -> str:
+    # INSERT ... SELECT with no FROM: one row, or none when the value date's month is closed.
     return (f"INSERT INTO {_q(JournalEntry._meta.db_table)} "  # noqa: S608
             f"({', '.join(_q(c) for c in _ENTRY_COLUMNS)}) "
-            f"VALUES ({', '.join(['%s'] * len(_ENTRY_COLUMNS))}) RETURNING {_q('id')}")
+            f"SELECT {', '.join(['%s'] * len(_ENTRY_COLUMNS))} WHERE NOT EXISTS ("
+            f"SELECT 1 FROM {_q(ClosedPeriod._meta.db_table)} "
+            f"WHERE book_id = %s AND year = %s AND month = %s) RETURNING {_q('id')}")
 
 
 def _entry_insert(book: Book, number: int, value_date: date, posting_date: date,
                   description: str, source_type: str, source_id: str,
-                  reversal_of: JournalEntry | None, created_by) -> JournalEntry:
+                  reversal_of: JournalEntry | None, created_by) -> JournalEntry | None:
+    """The entry's row, or None (nothing inserted) when its value date is in a closed month."""
     ops = connection.ops
     created_at = timezone.now()
     with connection.cursor() as cursor:
@@ -197,8 +195,12 @@ def _entry_insert(book: Book, number: int, value_date: date, posting_date: date,
             ops.adapt_datefield_value(posting_date), description[:255], source_type,
             source_id, reversal_of.pk if reversal_of is not None else None,
             created_by.pk if created_by is not None else None,
-            ops.adapt_datetimefield_value(created_at)])
-        pk = cursor.fetchone()[0]
+            ops.adapt_datetimefield_value(created_at),
+            book.pk, value_date.year, value_date.month])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk = row[0]
     entry = JournalEntry(
         pk=pk, book=book, year=posting_date.year, number=number, value_date=value_date,
         posting_date=posting_date, description=description[:255], source_type=source_type,
