@@ -49,6 +49,12 @@ def test_list_screens_render_for_each_role(world, credit, client_for):
     assert client_for("auditor").get("/credit/apply/").status_code == 403
     assert client_for("teller_b").get(f"/credit/apply/{credit.person.pk}/").status_code == 404
     assert client_for("teller_b").get(f"/credit/members/{credit.person.pk}/").status_code == 404
+    # The live search answers htmx with the rows only.
+    rows = _text(officer.get("/credit/?q=Sanogo", HTTP_HX_REQUEST="true"))
+    assert "<html" not in rows
+    assert 'id="people-found"' in rows
+    person_page = _text(officer.get(f"/people/{credit.person.pk}/"))
+    assert f"/credit/members/{credit.person.pk}/" in person_page
     home = _text(client_for("loan_officer_a").get("/"))
     assert "/credit/apply/" in home
     assert 'id="nav-credit"' in home

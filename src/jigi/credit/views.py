@@ -124,10 +124,6 @@ def _today() -> date:
     return timezone.localdate()
 
 
-def _pct(value) -> str:
-    return "" if value is None else f"{Decimal(value):.2f}"
-
-
 # --- loans: list and a member's loans ---------------------------------------------------------
 
 
@@ -189,7 +185,7 @@ def product_list(request):
     rows = [(p, _dearest_teg(p)) for p in items]
     return render(request, "credit/products.html", {
         "rows": rows, "can_edit": bool(_can_edit_products(request.user)),
-        "cap": _pct(cap_on(_today())),
+        "cap": cap_on(_today()),
     })
 
 
@@ -436,7 +432,7 @@ def loan_detail(request, pk: int):
                                                                    NON_CASH_ROLES),
         "can_reschedule": loan.status == LoanStatus.ACTIVE and has_role(user, loan.caisse,
                                                                         MANAGER_ROLES),
-        "teg": _pct(loan.teg_annual), "cap": _pct(loan.usury_cap), "today": on,
+        "today": on,
     })
 
 
