@@ -347,3 +347,20 @@ def test_cotton_income_makes_a_cotton_schedule_fit(world, credit):
         incomes=[{"activity": "coton", "months": COTTON_INCOME}],
         household_expenses=HOUSEHOLD, crop={"crop": "cotton", "region": "Sikasso"})
     assert found[0]["within_limit"]
+
+
+def test_a_cotton_loan_rescheduled_after_harvest_to_the_late_cmdt_payment(world, credit):
+    from tests.credit.test_lifecycle import approved
+
+    loan = approved(world, credit)
+    loan = services.loan_disburse(acting_user=world.users["teller_a"], loan=loan).loan
+    on = date(2026, 11, 20)  # after harvest, the CMDT has not paid
+    services.loan_reschedule(
+        acting_user=world.users["manager_a"], loan=loan, reason="late_cotton_payment",
+        repayments=2, on=on, seasonal={"pattern": "crop", "crop": "cotton",
+                                        "region": "Sikasso",
+                                        "cash_months": ["2027-04", "2027-05"]})
+    loan.refresh_from_db()
+    new = rows(loan)
+    assert [i.due_on.month for i in new if i.principal] == [4, 5]
+    assert sum(i.principal for i in new) == loan.principal_outstanding

@@ -220,6 +220,7 @@ def _seasonal(value: object) -> SeasonalPattern:
                 "interest_during_growth",
                 "cash_months",
                 "limits",
+                "rescheduled",
             ),
         )
         for key in ("crop", "region"):
@@ -252,6 +253,7 @@ def _seasonal(value: object) -> SeasonalPattern:
             ),
             cash_months=cash_months,
             limits=limits,
+            rescheduled=_boolean(data.get("rescheduled", False), "seasonal.rescheduled"),
         )
     if pattern == "income":
         _only(data, "seasonal", ("pattern", "monthly_income", "monthly_expenses", "limits"))

@@ -66,6 +66,9 @@ class CropPattern:
     # Explicit (year, month) of each principal instalment, e.g. a late CMDT payment.
     cash_months: tuple[tuple[int, int], ...] | None = None
     limits: ScheduleLimits = field(default_factory=ScheduleLimits)
+    # A rescheduled loan restarts on the rescheduling date, whenever it falls: only a new
+    # loan must be disbursed at sowing.
+    rescheduled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +214,7 @@ def _plan_crop(
             "first_repayment_on", _("the crop pattern sets the due dates; leave it empty")
         )
     row = crop_calendar_row(pattern.crop, pattern.region, pattern.zone)
-    if row.sowing_months:
+    if row.sowing_months and not pattern.rescheduled:
         before = tuple(
             (row.sowing_months[0] - k - 1) % 12 + 1 for k in range(MONTHS_BEFORE_SOWING, 0, -1)
         )

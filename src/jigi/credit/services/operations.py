@@ -590,6 +590,8 @@ def loan_reschedule(*, acting_user, loan: Loan, reason: str, note: str = "",
         if first_repayment_on is not None and first_repayment_on <= on:
             raise invalid("first_repayment_on",
                           _("The first repayment comes after the rescheduling date."))
+        if isinstance(seasonal, dict) and seasonal.get("pattern") == "crop":
+            seasonal = dict(seasonal, rescheduled=True)
         terms = dict(locked.terms, principal=str(outstanding), repayments=n,
                      disbursed_on=on.isoformat(), fees=[], compulsory_savings_percent="0",
                      first_repayment_on=first_repayment_on.isoformat()
