@@ -48,12 +48,14 @@ def test_oldest_instalment_first_and_advance_payment():
 def test_custom_order_principal_first():
     dues = [Due(1, START, principal=10_000, interest=1_000)]
     a = allocate(dues, 10_000, ("principal", "interest", "fees", "penalties"))
-    assert a.portions[0].principal == 10_000 and a.portions[0].interest == 0
+    assert a.portions[0].principal == 10_000
+    assert a.portions[0].interest == 0
 
 
 def test_excess_is_reported():
     a = allocate(schedule(1), 30_000)
-    assert a.excess == 4_000 and a.total == 26_000
+    assert a.excess == 4_000
+    assert a.total == 26_000
 
 
 @pytest.mark.parametrize("order", [("principal",), ("interest", "interest", "fees", "x"), ()])
@@ -85,7 +87,8 @@ def test_payoff_waives_interest_of_periods_not_begun():
     assert q.interest == 1_000 + 500
     assert q.interest_waived == 2_500
     flat = payoff(dues, on, START, recalculate=False)
-    assert flat.interest == 4_000 and flat.interest_waived == 0
+    assert flat.interest == 4_000
+    assert flat.interest_waived == 0
 
 
 def test_prepayment_shortens_the_term_and_recalculates_interest():
@@ -108,7 +111,9 @@ def test_arrears_and_tolerance():
     dues = schedule()
     on = dues[1].due_on + timedelta(days=10)
     late = arrears(dues, on)
-    assert late.overdue == 52_000 and late.days == 40 and late.oldest_due_on == dues[0].due_on
+    assert late.overdue == 52_000
+    assert late.days == 40
+    assert late.oldest_due_on == dues[0].due_on
     small = [Due(1, START, principal=50, interest=0)]
     assert arrears(small, START + timedelta(days=3), tolerance=100).overdue == 0
 
@@ -146,8 +151,10 @@ def test_allocation_never_pays_more_than_owed_and_loses_nothing(dues, amount, or
     owed = {d.number: d for d in dues}
     for p in a.portions:
         d = owed[p.number]
-        assert 0 <= p.principal <= d.principal and 0 <= p.interest <= d.interest
-        assert 0 <= p.fees <= d.fees and 0 <= p.penalties <= d.penalties
+        assert 0 <= p.principal <= d.principal
+        assert 0 <= p.interest <= d.interest
+        assert 0 <= p.fees <= d.fees
+        assert 0 <= p.penalties <= d.penalties
     assert a.excess == max(0, amount - sum(d.total for d in dues))
 
 

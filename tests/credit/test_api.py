@@ -88,13 +88,15 @@ def test_lifecycle_and_idempotent_repayment(world, credit, client_for, active_lo
     body = {"amount": first.total}
     r1 = post(teller, url, body, key="r-1")
     r2 = post(teller, url, body, key="r-1")
-    assert r1.status_code == 201 and r2.status_code == 201
+    assert r1.status_code == 201
+    assert r2.status_code == 201
     assert r1.json() == r2.json()
     assert LoanTransaction.objects.filter(loan=active_loan, kind="repayment").count() == 1
     r3 = post(teller, url, {"amount": first.total + 1}, key="r-1")
     assert r3.status_code == 409
     r4 = post(teller, url, body)
-    assert r4.status_code == 400 and "Idempotency-Key" in r4.json()["fields"]
+    assert r4.status_code == 400
+    assert "Idempotency-Key" in r4.json()["fields"]
     detail = teller.get(f"/api/v1/credit/loans/{active_loan.pk}").json()
     assert detail["installments"][0]["outstanding"] == 0
     assert detail["payoff"]["total"] > 0
@@ -132,7 +134,8 @@ def test_bad_applications_are_refused(world, credit, client_for, changes, field)
     assert r.status_code in (400, 422), r.content
     fields = r.json()["fields"]
     assert any(k.startswith(field) for k in fields), fields
-    assert Loan.objects.count() == 0 and Installment.objects.count() == 0
+    assert Loan.objects.count() == 0
+    assert Installment.objects.count() == 0
 
 
 def test_a_usurious_product_is_refused(world, credit, client_for):
@@ -209,7 +212,8 @@ def test_approval_needs_the_appraisal(world, credit, client_for):
     officer = client_for("loan_officer_a")
     loan_id = post(officer, "/api/v1/credit/loans", application(world, credit)).json()["id"]
     r = post(client_for("manager_a"), f"/api/v1/credit/loans/{loan_id}/approve", {})
-    assert r.status_code == 409 and r.json()["code"] == "not_appraised"
+    assert r.status_code == 409
+    assert r.json()["code"] == "not_appraised"
 
 
 def test_ledger_after_api_lifecycle(world, credit, active_loan):
@@ -227,5 +231,6 @@ def test_portfolio_at_risk(world, credit, client_for, active_loan, time_machine)
     from datetime import date
 
     body = teller.get(f"/api/v1/credit/portfolio?on={date.fromordinal(late)}&days=30").json()
-    assert body["at_risk"] == 200_000 and body["par_basis_points"] == 10_000
+    assert body["at_risk"] == 200_000
+    assert body["par_basis_points"] == 10_000
     assert client_for("teller_b").get("/api/v1/credit/portfolio").json()["loans"] == 0

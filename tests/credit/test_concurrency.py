@@ -29,10 +29,12 @@ def test_concurrent_repayments_lose_no_update(world, credit):
     paid = Installment.objects.filter(loan=loan).aggregate(
         p=Sum("principal_paid"), i=Sum("interest_paid"))
     assert paid["p"] + paid["i"] == 40_000
-    assert loan.principal_paid == paid["p"] and loan.interest_paid == paid["i"]
+    assert loan.principal_paid == paid["p"]
+    assert loan.interest_paid == paid["i"]
     assert loan.principal_outstanding == loan.principal - paid["p"]
     numbers = sorted(Receipt.objects.filter(kind="repayment").values_list("number", flat=True))
-    assert len(numbers) == 4 and numbers == list(range(numbers[0], numbers[0] + 4))
+    assert len(numbers) == 4
+    assert numbers == list(range(numbers[0], numbers[0] + 4))
     assert ledger_verify(book=Book.objects.get(unit=world.caisse_a)) == []
 
 

@@ -42,7 +42,8 @@ def test_cotton_loan_schedule_follows_the_cmdt_payment(world, credit):
     assert all(r.principal == 0 for r in rows if r.due_on.month in (6, 7, 8, 9, 10, 11))
     assert sum(r.principal for r in rows) == 200_000
     assert {r.due_on.month for r in rows if r.principal} <= {12, 1, 2, 3}
-    assert loan.teg_annual is not None and loan.teg_annual <= loan.usury_cap
+    assert loan.teg_annual is not None
+    assert loan.teg_annual <= loan.usury_cap
     assert loan.upfront_fees == 3_000  # 1 % application fee + 0.5 % insurance
     assert loan.compulsory_savings == 20_000
 
@@ -69,7 +70,8 @@ def test_application_to_closure(world, credit):
     assert pay.transaction.interest == first.interest
     assert pay.transaction.principal == first.principal
     first.refresh_from_db()
-    assert first.paid_on == first.due_on and first.outstanding == 0
+    assert first.paid_on == first.due_on
+    assert first.outstanding == 0
 
     quote = services.payoff_quote(loan, first.due_on)
     done = services.loan_repay(acting_user=world.users["teller_a"], loan=loan,
@@ -82,7 +84,8 @@ def test_application_to_closure(world, credit):
     credit.account.refresh_from_db()
     assert credit.account.balance == 100_000 + 20_000  # guarantee released to savings
     b = balances(world)
-    assert "202" not in b and "2545" not in b
+    assert "202" not in b
+    assert "2545" not in b
     assert ledger_verify(book=Book.objects.get(unit=world.caisse_a)) == []
 
 
@@ -104,7 +107,8 @@ def test_repayment_allocation_penalties_then_interest(world, credit):
     op = services.loan_repay(acting_user=world.users["teller_a"], loan=loan, amount=1_000,
                              on=late)
     first.refresh_from_db()
-    assert first.penalised and first.penalties > 0
+    assert first.penalised
+    assert first.penalties > 0
     # 1,000 F go to the penalty first (the default allocation order).
     assert op.transaction.penalties == min(1_000, first.penalties)
     assert LoanTransaction.objects.filter(loan=loan).count() == 2

@@ -126,13 +126,16 @@ def test_reschedule_after_late_cotton_payment(world, credit):
         note="CMDT a payé en avril", repayments=4, on=on)
     loan.refresh_from_db()
     assert isinstance(record, Rescheduling)
-    assert loan.schedule_version == 2 and loan.restructured and loan.gl_account == "291"
+    assert loan.schedule_version == 2
+    assert loan.restructured
+    assert loan.gl_account == "291"
     new = rows(loan)
     assert len(new) == 4
     assert sum(i.principal for i in new) == 200_000
     # What was due and unpaid (interest, penalties) is carried into the first new instalment.
     assert new[0].interest >= record.carried_interest > 0
-    assert balances(world).get("291") == 200_000 and "202" not in balances(world)
+    assert balances(world).get("291") == 200_000
+    assert "202" not in balances(world)
     services.loan_repay(acting_user=world.users["teller_a"], loan=loan, amount=new[0].total,
                         on=new[0].due_on)
     assert balances(world)["291"] == 200_000 - new[0].principal
@@ -158,7 +161,8 @@ def test_write_off_then_recovery(world, credit):
     loan.refresh_from_db()
     assert loan.status == LoanStatus.WRITTEN_OFF
     b = balances(world)
-    assert b["669"] == 200_000 and "202" not in b
+    assert b["669"] == 200_000
+    assert "202" not in b
     services.loan_recover(acting_user=world.users["teller_a"], loan=loan, amount=50_000)
     assert balances(world)["7025"] == 50_000
     with pytest.raises(ApplicationError):
@@ -204,7 +208,8 @@ def test_reversal_restores_the_instalments(world, credit):
                                       reason="Mauvais prêt")
     first.refresh_from_db()
     loan.refresh_from_db()
-    assert first.outstanding == first.total and first.paid_on is None
+    assert first.outstanding == first.total
+    assert first.paid_on is None
     assert loan.principal_outstanding == 200_000
     assert balances(world)["202"] == 200_000
     verify(world)
@@ -234,7 +239,8 @@ def test_guarantor_hold_from_disbursement_to_closure(world, credit):
     loan = commerce_loan(world, credit, guarantors=[(guarantor, g_account, 50_000)])
     services.loan_disburse(acting_user=world.users["teller_a"], loan=loan)
     hold = Hold.objects.get(account=g_account)
-    assert hold.amount == 50_000 and hold.released_at is None
+    assert hold.amount == 50_000
+    assert hold.released_at is None
     quote = services.payoff_quote(loan)
     services.loan_repay(acting_user=world.users["teller_a"], loan=loan, amount=quote["total"],
                         mode="payoff")
@@ -263,12 +269,14 @@ def test_group_loans_disbursed_together_and_a_collection_sheet(world, credit):
                                                  household_expenses=HOUSEHOLD).loan)
              for m in members[:3]]
     ops = services.group_disburse(acting_user=world.users["teller_a"], group=group)
-    assert len(ops) == 3 and all(op.loan.status == LoanStatus.ACTIVE for op in ops)
+    assert len(ops) == 3
+    assert all(op.loan.status == LoanStatus.ACTIVE for op in ops)
     meeting = rows(loans[0])[0].due_on
     sheet = services.collection_sheet(group, meeting)
     assert len(sheet) == 4
     due = {line["person_id"]: line["due"] for line in sheet}
-    assert due[members[3].pk] == 0 and due[members[0].pk] > 0
+    assert due[members[3].pk] == 0
+    assert due[members[0].pk] > 0
     lines = [{"person_id": m.pk, "repayment": due[m.pk] or None, "savings": 1_000}
              for m in members]
     lines.append({"person_id": members[3].pk, "repayment": 5_000})  # no loan: refused line
@@ -336,7 +344,8 @@ def test_interest_ratio_over_the_limit_needs_an_override(world, credit):
         acting_user=world.users["loan_officer_a"], loan=loan,
         incomes=[{"activity": "commerce", "months": [40_000] * 12}],
         household_expenses=HOUSEHOLD, override_reason="Le mari rembourse aussi (tailleur)")
-    assert not appraisal.within_limit and appraisal.override_reason
+    assert not appraisal.within_limit
+    assert appraisal.override_reason
     assert services.loan_approve(acting_user=world.users["manager_a"], loan=loan).status == \
         LoanStatus.APPROVED
 
