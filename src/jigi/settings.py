@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "jigi.ledger",
     "jigi.savings",
     "jigi.credit",
+    "jigi.reports",
     "jigi.web",
     "jigi.demo",
 ]

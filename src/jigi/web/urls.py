@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("jigi.ledger.urls")),
     path("", include("jigi.savings.urls")),
     path("", include("jigi.credit.urls")),
+    path("", include("jigi.reports.urls")),
     path("", include("jigi.core.urls")),
 ]
