@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -97,11 +98,79 @@ def refuse_usury(teg: Teg, on: date, field: str = "interest_rate") -> Any:
     return cap
 
 
-def current_installments(loan: Loan, *, lock: bool = False) -> list[Installment]:
-    qs = Installment.objects.filter(loan_id=loan.pk, version=loan.schedule_version)
-    if lock:
-        qs = qs.select_for_update()
-    return list(qs.order_by("number"))
+# The repayment path reads the loan (with its product and caisse) and its instalments with
+# statements prepared once per process: compiling these ORM queries costs several times the
+# database work (profiled: 60 % of a repayment), and the issue asks for 500 repayments a
+# second. Values go through the same converters the ORM applies, so the objects are the same.
+_readers: dict[tuple[str, str], tuple[list[str], list]] = {}
+_sql: dict[str, str] = {}
+
+
+def _reader(model) -> tuple[list[str], list]:
+    key = (model._meta.label, connection.vendor)
+    reader = _readers.get(key)
+    if reader is None:
+        fields = list(model._meta.concrete_fields)
+        convs = []
+        for f in fields:
+            col = f.get_col(model._meta.db_table)
+            convs.append((col, connection.ops.get_db_converters(col)
+                          + f.get_db_converters(connection)))
+        reader = _readers[key] = ([f.attname for f in fields], convs)
+    return reader
+
+
+def _columns(model, alias: str) -> str:
+    q = connection.ops.quote_name
+    return ", ".join(f"{alias}.{q(f.column)}" for f in model._meta.concrete_fields)
+
+
+def _build(model, values):
+    attnames, convs = _reader(model)
+    out = []
+    for value, (col, converters) in zip(values, convs, strict=True):
+        for convert in converters:
+            value = convert(value, col, connection)
+        out.append(value)
+    return model.from_db(connection.alias, attnames, out)
+
+
+def lock_loan(pk: int) -> Loan:
+    """The loan row, locked until the transaction ends, with its product and caisse."""
+    key = f"lock_loan:{connection.vendor}"
+    if key not in _sql:
+        q = connection.ops.quote_name
+        lock = " FOR UPDATE OF l" if connection.features.has_select_for_update_of else ""
+        _sql[key] = (  # names from the models, values as parameters
+            f"SELECT {_columns(Loan, 'l')}, {_columns(LoanProduct, 'p')}, "  # noqa: S608
+            f"{_columns(Unit, 'u')} FROM {q(Loan._meta.db_table)} l "
+            f"JOIN {q(LoanProduct._meta.db_table)} p ON p.id = l.product_id "
+            f"JOIN {q(Unit._meta.db_table)} u ON u.id = l.caisse_id WHERE l.id = %s{lock}")
+    with connection.cursor() as cursor:
+        cursor.execute(_sql[key], [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("loan_not_found", _("Loan not found."))
+    nl, np_ = len(Loan._meta.concrete_fields), len(LoanProduct._meta.concrete_fields)
+    loan = _build(Loan, row[:nl])
+    loan.product = _build(LoanProduct, row[nl:nl + np_])
+    loan.caisse = _build(Unit, row[nl + np_:])
+    return loan
+
+
+def current_installments(loan: Loan) -> list[Installment]:
+    """The instalments of the loan's current schedule version, in order."""
+    key = f"installments:{connection.vendor}"
+    if key not in _sql:
+        q = connection.ops.quote_name
+        _sql[key] = (  # names from the model, values as parameters
+            f"SELECT {_columns(Installment, 'i')} FROM "  # noqa: S608
+            f"{q(Installment._meta.db_table)} i WHERE i.loan_id = %s AND i.version = %s "
+            f"ORDER BY i.number")
+    with connection.cursor() as cursor:
+        cursor.execute(_sql[key], [loan.pk, loan.schedule_version])
+        rows = cursor.fetchall()
+    return [_build(Installment, row) for row in rows]
 
 
 def due_of(inst: Installment) -> Due:

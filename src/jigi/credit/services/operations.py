@@ -57,6 +57,7 @@ from jigi.credit.services._common import (
     current_installments,
     dues_of,
     invalid,
+    lock_loan,
     period_starts,
     refuse_usury,
     require_role,
@@ -71,11 +72,14 @@ from jigi.savings.idempotency import IdempotencyClaim
 from jigi.savings.models import Direction, DrawerSession, Receipt, SavingsAccount, TxKind
 from jigi.savings.services._common import (
     add_to_row,
+    audit_posted,
     book_of,
     clean_amount,
     clean_reason,
+    fast_insert,
     finish,
     issue_receipt,
+    move_open_drawer,
     open_drawer_for,
     service_transaction,
 )
@@ -98,9 +102,6 @@ class LoanOperation:
     receipt: Receipt | None
 
 
-def lock_loan(pk: int) -> Loan:
-    return Loan.objects.select_for_update(of=("self",)).select_related(
-        "product", "caisse", "person").get(pk=pk)
 
 
 def _channel(value: str, loan: Loan, user) -> str:
@@ -435,11 +436,11 @@ def _repay(loan: Loan, *, value: int, on: date, channel: str, user, mode: str,
     book = book_of(loan.caisse)
     lines = _income_lines(loan, allocation)
     source_account = source
-    drawer = None
     if kind == LoanTxKind.GUARANTEE:
         lines.insert(0, LineSpec(GUARANTEE, "D", value, source.number))
     elif channel == "cash":
-        drawer = open_drawer_for(user, loan.caisse)
+        # The drawer is moved (and locked) first: no open drawer, nothing else is written.
+        move_open_drawer(user, loan.caisse, cash_in=value)
         lines.insert(0, LineSpec(DRAWER, "D", value))
     else:
         source_account = _savings_account_for(loan, savings_account)
@@ -449,8 +450,6 @@ def _repay(loan: Loan, *, value: int, on: date, channel: str, user, mode: str,
     entry = entry_post(book=book, value_date=on, acting_user=user, audit=False, lines=lines,
                        description=f"Remboursement prêt {loan.number}", source_type="credit",
                        source_id=loan.number)
-    if drawer is not None:
-        add_to_row(DrawerSession, drawer.pk, cash_in=value)
     if source_account is not None:
         move_for_loan(account_id=source_account.pk, direction=Direction.DEBIT, amount=value,
                       on=on, user=user, entry=entry, check=kind != LoanTxKind.GUARANTEE,
@@ -463,15 +462,15 @@ def _repay(loan: Loan, *, value: int, on: date, channel: str, user, mode: str,
     _add_totals(loan, allocation, sign=1)
     receipt = _receipt(loan, kind, value, user, on, f"Prêt {loan.number}",
                        balance_after=loan.principal_outstanding)
-    tx = LoanTransaction.objects.create(
+    tx = fast_insert(LoanTransaction(
         loan=loan, kind=kind, amount=value, principal=allocation.sum("principal"),
         interest=allocation.sum("interest"), fees=allocation.sum("fees"),
         penalties=allocation.sum("penalties"), excess_to_savings=excess if excess_target else 0,
         portions=_portions_json(allocation), value_date=on, channel=channel,
         savings_account=source_account, receipt=receipt, journal_entry=entry, created_by=user,
-        idempotency_key=idempotency_key)
+        idempotency_key=idempotency_key))
     closed = _close_if_repaid(loan, installments, user, on)
-    audit_log(actor=user, event_type=f"credit.loan_{kind}", subject=loan,
+    audit_posted(actor=user, event_type=f"credit.loan_{kind}", subject=loan,
               after={"amount": value, "principal": tx.principal, "interest": tx.interest,
                      "fees": tx.fees, "penalties": tx.penalties, "excess": tx.excess_to_savings,
                      "waived": allocation.sum("interest_waived"), "channel": channel,
