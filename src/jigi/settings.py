@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "jigi.savings",
     "jigi.credit",
     "jigi.reports",
+    "jigi.cob",
     "jigi.web",
     "jigi.demo",
 ]

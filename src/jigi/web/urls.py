@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("jigi.savings.urls")),
     path("", include("jigi.credit.urls")),
     path("", include("jigi.reports.urls")),
+    path("", include("jigi.cob.urls")),
     path("", include("jigi.core.urls")),
 ]
