@@ -77,6 +77,7 @@ class PartitionDay(models.Model):
     business_date = models.DateField()
     finished_at = models.DateTimeField(auto_now_add=True)
     duration_ms = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=100, blank=True)  # host:pid of the process that did it
     # What the day did: loans, penalties charged, reminders, entries, totals per class...
     summary = models.JSONField(default=dict)
 

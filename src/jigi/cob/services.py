@@ -167,6 +167,7 @@ def partition_close(*, caisse: Unit, on: date, ctx: Context, run_id: int | None 
                    "souffrance": sum(target["classified"].values()), **savings}
         part = PartitionDay.objects.create(
             run_id=run_id, caisse=caisse, business_date=on, summary=summary,
+            worker=f"{socket.gethostname()}:{os.getpid()}",
             duration_ms=int((time.perf_counter() - started) * 1000))
         audit_log(actor=user, event_type="cob.partition_closed", subject=part,
                   after={"business_date": on.isoformat(), **summary}, unit=caisse)

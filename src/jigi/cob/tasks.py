@@ -39,6 +39,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
+    task_default_queue=os.environ.get("JIGI_CELERY_QUEUE", "jigi-cob"),
 )
 
 
