@@ -140,7 +140,7 @@ def partition_close(*, caisse: Unit, on: date, ctx: Context, run_id: int | None 
     with _partition_transaction():
         if PartitionDay.objects.filter(caisse=caisse, business_date=on).exists():
             return False
-        penalised = sum(sql.penalties_charge(caisse.pk, p, on) for p in ctx.products)
+        penalised = sql.penalties_charge(caisse.pk, on)
         sql.risk_refresh(caisse.pk, on)
         target = sql.risk_totals(caisse.pk)
         current = sql.ledger_state(book.pk, book.organisation_id)

@@ -42,27 +42,29 @@ _TOTAL_OUT = (f"({_PRINCIPAL_OUT} + {_INTEREST_OUT} + (i.fees - i.fees_paid) "
               "+ (i.penalties - i.penalties_paid))")
 
 
-def penalties_charge(caisse_id: int, product: LoanProduct, on: date) -> int:
-    """credit.allocation.penalties_to_charge for every loan of the product in the caisse: a
-    one-off penalty of `penalty_percent` of the unpaid principal and interest on each
-    instalment of the current schedule overdue by more than the grace days, not yet
-    penalised, when it comes to at least one franc. Returns how many instalments."""
-    percent_x100 = int(product.penalty_percent * 100)
-    if percent_x100 <= 0:
-        return 0
-    cutoff = date.fromordinal(on.toordinal() - product.penalty_grace_days)
-    amount = f"(({_PRINCIPAL_OUT} + {_INTEREST_OUT}) * %s / 10000)"
+def penalties_charge(caisse_id: int, on: date) -> int:
+    """credit.allocation.penalties_to_charge for every loan of the caisse, each by its
+    product: a one-off penalty of `penalty_percent` of the unpaid principal and interest on
+    each instalment of the current schedule overdue by more than the product's grace days,
+    not yet penalised, when it comes to at least one franc. One statement; returns how many
+    instalments were penalised."""
+    percent = "CAST(p.penalty_percent * 100 AS INTEGER)"
+    amount = f"(({_PRINCIPAL_OUT} + {_INTEREST_OUT}) * {percent} / 10000)"
+    own = amount.replace("i.", f"{_t(Installment)}.")
     # The instalments are chosen by id through the caisse's loans (index on the loan); the
     # UPDATE then touches only them.
-    sql = (f"UPDATE {_t(Installment)} SET penalties = penalties + {amount.replace('i.', '')}, "  # noqa: S608
-           f"penalised = %s WHERE id IN (SELECT i.id FROM {_t(Installment)} i "
+    sql = (f"UPDATE {_t(Installment)} SET penalties = penalties + (SELECT {own} "
+           f"FROM {_t(Loan)} l JOIN {_t(LoanProduct)} p ON p.id = l.product_id "
+           f"WHERE l.id = {_t(Installment)}.loan_id), penalised = %s "
+           f"WHERE id IN (SELECT i.id FROM {_t(Installment)} i "
            f"JOIN {_t(Loan)} l ON l.id = i.loan_id AND i.version = l.schedule_version "
-           "WHERE l.caisse_id = %s AND l.product_id = %s AND l.status = 'active' "
-           f"AND i.penalised = %s AND i.paid_on IS NULL AND i.due_on < %s AND {amount} > 0 "
+           f"JOIN {_t(LoanProduct)} p ON p.id = l.product_id "
+           "WHERE l.caisse_id = %s AND l.status = 'active' AND p.penalty_percent > 0 "
+           "AND i.penalised = %s AND i.paid_on IS NULL AND i.due_on < %s "
+           f"AND {_days('%s', 'i.due_on')} > p.penalty_grace_days AND {amount} > 0 "
            f"AND {_TOTAL_OUT} > 0)")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [percent_x100, True, caisse_id, product.pk, False, _d(cutoff),
-                             percent_x100])
+        cursor.execute(sql, [True, caisse_id, False, _d(on), _d(on)])
         return cursor.rowcount
 
 
