@@ -135,7 +135,7 @@ with transaction.atomic():
         sql.penalties_charge(c.pk, on)
         sql.risk_refresh(c.pk, on)
         sql.risk_totals(c.pk)
-        sql.ledger_state(book.pk, book.organisation_id)
+        sql.ledger_state(book.pk, ctx.accounts)
         sql.reminders_queue(c.pk, on, 3)
 print(f"floor in {time.perf_counter() - started:.3f} s")
 """

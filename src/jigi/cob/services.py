@@ -115,6 +115,7 @@ class Context:
     products: tuple[LoanProduct, ...]
     books: dict[int, Book]
     min_dormancy_months: int  # 0: no product goes dormant
+    accounts: dict[int, str]  # id -> code of 27, 292-294, 299
 
 
 def partition_context(organisation: Organisation) -> Context:
@@ -129,7 +130,8 @@ def partition_context(organisation: Organisation) -> Context:
         products=tuple(LoanProduct.objects.filter(organisation=organisation)),
         books={b.unit_id: b for b in Book.objects.select_related("organisation").filter(
             unit__organisation=organisation, unit__kind=UnitKind.CAISSE)},
-        min_dormancy_months=min(months, default=0))
+        min_dormancy_months=min(months, default=0),
+        accounts=sql.adjusted_accounts(organisation.pk))
 
 
 def partition_close(*, caisse: Unit, on: date, ctx: Context, run_id: int | None = None) -> bool:
@@ -143,7 +145,7 @@ def partition_close(*, caisse: Unit, on: date, ctx: Context, run_id: int | None 
         penalised = sql.penalties_charge(caisse.pk, on)
         sql.risk_refresh(caisse.pk, on)
         target = sql.risk_totals(caisse.pk)
-        current = sql.ledger_state(book.pk, book.organisation_id)
+        current = sql.ledger_state(book.pk, ctx.accounts)
         source = f"{caisse.code}:{on.isoformat()}"
         entries = 0
         for lines, label in (

@@ -180,13 +180,17 @@ def risk_totals(caisse_id: int) -> dict:
     return out
 
 
-def ledger_state(book_id: int, organisation_id: int) -> dict:
+def adjusted_accounts(organisation_id: int) -> dict[int, str]:
+    """Ids of the accounts close of business adjusts (27, 292-294, 299) in the chart."""
+    codes = [rules.ACCRUED_INTEREST, rules.PROVISIONS, *rules.SOUFFRANCE]
+    return dict(Account.objects.filter(organisation_id=organisation_id, code__in=codes)
+                .values_list("pk", "code"))
+
+
+def ledger_state(book_id: int, ids: dict[int, str]) -> dict:
     """What the book holds on the accounts close of business adjusts: 27 (debit balance), 299
     (credit balance), and 292-294 per "source>target" subledger (close of business is the
     only poster to them)."""
-    codes = [rules.ACCRUED_INTEREST, rules.PROVISIONS, *rules.SOUFFRANCE]
-    ids = dict(Account.objects.filter(organisation_id=organisation_id, code__in=codes)
-               .values_list("pk", "code"))
     placeholders = ", ".join(["%s"] * len(ids))
     sql = (f"SELECT account_id, subledger, SUM(CASE WHEN side = 'D' THEN amount "  # noqa: S608
            f"ELSE -amount END) FROM {_t(JournalLine)} WHERE book_id = %s "
