@@ -83,12 +83,14 @@ def _risk_sql() -> str:
     loans = (f"FROM {_t(Loan)} l WHERE l.caisse_id = %(c)s AND l.status = 'active' "
              "AND l.disbursed_on <= %(d)s")
     inst = (
+        # paid_on first: most past instalments are paid and AND stops there, before the
+        # ten-column arithmetic (an unpaid instalment may still owe 0: both tests are needed).
         "SELECT i.loan_id AS loan_id, "
-        f"MIN(CASE WHEN i.due_on < %(d)s AND {_TOTAL_OUT} > 0 THEN i.due_on END) AS oldest, "
+        f"MIN(CASE WHEN i.due_on < %(d)s AND i.paid_on IS NULL AND {_TOTAL_OUT} > 0 THEN i.due_on END) AS oldest, "
         # CAST: PostgreSQL sums bigints as numeric, and numeric division is not integer.
-        f"CAST(SUM(CASE WHEN i.due_on < %(d)s AND {_TOTAL_OUT} > 0 THEN {_TOTAL_OUT} ELSE 0 END)"
+        f"CAST(SUM(CASE WHEN i.due_on < %(d)s AND i.paid_on IS NULL AND {_TOTAL_OUT} > 0 THEN {_TOTAL_OUT} ELSE 0 END)"
         " AS BIGINT) AS overdue, "
-        f"CAST(SUM(CASE WHEN i.due_on < %(d)s AND {_TOTAL_OUT} > 0 THEN {_PRINCIPAL_OUT} "
+        f"CAST(SUM(CASE WHEN i.due_on < %(d)s AND i.paid_on IS NULL AND {_TOTAL_OUT} > 0 THEN {_PRINCIPAL_OUT} "
         "ELSE 0 END) AS BIGINT) AS overdue_principal, "
         "MIN(CASE WHEN i.due_on > %(d)s THEN i.number END) AS cur_n, "
         "MAX(CASE WHEN i.due_on <= %(d)s THEN i.due_on END) AS prev_due "
