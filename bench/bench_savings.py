@@ -1,13 +1,14 @@
 """Savings benchmarks (issue #3).
 
-    .venv/bin/python bench/bench_savings.py [--deposits 5000] [--http]
+    .venv/bin/python bench/bench_savings.py [--deposits 5000] [--http [--workers N --threads T]]
 
 1. deposits through the service layer on SQLite, one transaction each, vs a raw-SQL floor
    writing the same rows (operation, journal entry + 2 lines, balances, receipt, counters,
    audit row) in one transaction per deposit;
 2. interest posting for one caisse of 1,000 accounts with a year of history;
-3. with --http: deposits through the HTTP API (waitress, `jigi serve`) with 8 concurrent
-   clients on PostgreSQL (database jigi_savings_bench on 127.0.0.1:5432), throughput and latency.
+3. with --http: deposits through the HTTP API (`jigi serve`: waitress, or gunicorn with
+   --workers N > 1) with 8 concurrent clients on PostgreSQL (database jigi_savings_bench on
+   127.0.0.1:5432), throughput, latency and the server processes' CPU per request.
 """
 
 from __future__ import annotations
@@ -82,11 +83,12 @@ def bench_service_vs_floor(n: int) -> tuple[float, float]:
     rng = random.Random(1)
     for _ in range(50):  # warm caches (chart, book, scope) as a running server has them
         savings_deposit(acting_user=teller, account=rng.choice(accounts), amount=100)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
         savings_deposit(acting_user=teller, account=rng.choice(accounts),
                         amount=rng.randrange(1, 200) * 100)
     service = n / (time.perf_counter() - t)
+    service_cpu = (time.process_time() - cpu) / n * 1000
 
     # Floor: the same rows by hand-written SQL, one transaction per deposit.
     from jigi.ledger.models import Account, Book
@@ -97,7 +99,7 @@ def bench_service_vs_floor(n: int) -> tuple[float, float]:
     q = connection.ops.quote_name
     today = date.today()
     now = time.strftime("%Y-%m-%d %H:%M:%S")
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     for k in range(n):
         acc = rng.choice(accounts)
         amount = rng.randrange(1, 200) * 100
@@ -145,8 +147,13 @@ def bench_service_vs_floor(n: int) -> tuple[float, float]:
                       "'savings.savingstransaction', %s, %s, %s, %s)",
                       [str(k), now, teller.pk, caisse.pk])
     floor = n / (time.perf_counter() - t)
-    print(f"deposits via the service layer (SQLite): {service:,.0f}/s")
-    print(f"raw-SQL floor, same rows (SQLite):        {floor:,.0f}/s")
+    floor_cpu = (time.process_time() - cpu) / n * 1000
+    # CPU time (this process, SQLite included) next to the wall-clock rate: on a machine shared
+    # with other work the wall clock moves with the load, the CPU per deposit much less.
+    print(f"deposits via the service layer (SQLite): {service:,.0f}/s "
+          f"(CPU {service_cpu:.2f} ms per deposit)")
+    print(f"raw-SQL floor, same rows (SQLite):        {floor:,.0f}/s "
+          f"(CPU {floor_cpu:.2f} ms per deposit)")
     print(f"ratio service/floor:                      {service / floor:.2f}")
     return service, floor
 
@@ -190,6 +197,24 @@ def bench_interest() -> float:
           f"year: {took:.2f} s (total {epv.total:,} F to {epv.accounts} accounts, "
           f"one entry)")
     return took
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, 0 if it is gone (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its children (gunicorn's workers), from /proc."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(c for child in children for c in _tree(int(child)))]
 
 
 def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: int = 8) -> None:
@@ -259,17 +284,28 @@ def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: i
                     latencies.append(dt)
 
         pool = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        server_pids = _tree(server.pid)
+        server_cpu = sum(_cpu_seconds(p) for p in server_pids)
+        client_cpu = time.process_time()
         t0 = time.perf_counter()
         for th in pool:
             th.start()
         for th in pool:
             th.join()
         took = time.perf_counter() - t0
+        client_cpu = time.process_time() - client_cpu
+        server_cpu = sum(_cpu_seconds(p) for p in server_pids) - server_cpu
         latencies.sort()
         print(f"HTTP API deposits, {clients} clients, PostgreSQL, `jigi serve --workers "
               f"{workers} --threads {threads}`: {len(latencies) / took:,.0f}/s, "
               f"p50 {statistics.median(latencies):.1f} ms, "
               f"p95 {latencies[int(len(latencies) * 0.95)]:.1f} ms ({len(latencies)} requests)")
+        n = len(latencies)
+        # Python work per request in the server processes: what one process (one core at a
+        # time, the GIL) can give is about 1 / this; the load shows what else used the cores.
+        print(f"CPU per request: server processes {server_cpu / n * 1000:.1f} ms, this bench's "
+              f"clients {client_cpu / n * 1000:.1f} ms; load average at the end "
+              f"{os.getloadavg()[0]:.1f}")
     finally:
         server.terminate()
         server.wait(timeout=10)
