@@ -123,11 +123,12 @@ django.setup()
 from datetime import date
 from django.db import transaction
 from jigi.cob import sql
-from jigi.cob.services import caisses_of, default_network, partition_context
+from jigi.cob.services import caisses_of, default_network, partition_context, sqlite_tune
 on = date.fromisoformat(sys.argv[1])
 org = default_network()
 ctx = partition_context(org)
 caisses = caisses_of(org)
+sqlite_tune()
 started = time.perf_counter()
 with transaction.atomic():
     for c in caisses:
