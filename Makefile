@@ -37,9 +37,10 @@ browser:
 	  || (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); }
 
 # Install everything and run the whole test suite (lint first: a red lint is a red build).
+# Two workers (this machine has two cores); a test file stays in one worker (--dist loadfile).
 test: install-dev browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
