@@ -118,3 +118,13 @@ def client_for(client):
         return c
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _french_by_default():
+    """Every test starts in French (the default language): a test or request that activated
+    another language in the same worker process must not change what the next one reads."""
+    from django.utils import translation
+
+    with translation.override("fr"):
+        yield
