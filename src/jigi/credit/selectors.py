@@ -18,7 +18,12 @@ from jigi.credit.models import (
     LoanTransaction,
     SolidarityGroup,
 )
-from jigi.credit.services._common import MANAGER_ROLES, current_installments, due_of
+from jigi.credit.services._common import (
+    MANAGER_ROLES,
+    current_installments,
+    due_of,
+    dues_of,
+)
 from jigi.orgs.models import Role
 from jigi.orgs.scoping import user_scope
 from jigi.people.models import Person
@@ -99,8 +104,7 @@ def get_group_for_user(user, pk) -> SolidarityGroup:
 
 
 def loan_arrears(loan: Loan, on: date):
-    return arrears([d for d in (due_of(i) for i in current_installments(loan)) if d.total],
-                   on, loan.product.arrears_tolerance)
+    return arrears(dues_of(current_installments(loan)), on, loan.product.arrears_tolerance)
 
 
 def portfolio_at_risk(user, on: date, days: int = 30) -> dict[str, int]:

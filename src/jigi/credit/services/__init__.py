@@ -24,7 +24,6 @@ from jigi.credit.services.groups import (
 from jigi.credit.services.operations import (
     LoanOperation,
     group_disburse,
-    loan_arrears,
     loan_cover_from_guarantee,
     loan_disburse,
     loan_recover,
@@ -40,7 +39,7 @@ __all__ = [
     "LoanOperation", "Offer", "approval_role", "check_usury", "collection_sheet",
     "collection_sheet_submit", "eligibility", "group_create", "group_disburse",
     "group_member_add", "group_member_remove", "loan_appraise", "loan_apply", "loan_approve",
-    "loan_arrears", "loan_cover_from_guarantee", "loan_disburse", "loan_recover", "loan_reject",
+    "loan_cover_from_guarantee", "loan_disburse", "loan_recover", "loan_reject",
     "loan_repay", "loan_reschedule", "loan_terms_change", "loan_transaction_reverse",
     "loan_write_off", "next_meeting", "offer_for", "payoff_quote", "product_save",
     "propose_schedules", "terms_for",

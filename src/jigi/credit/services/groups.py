@@ -28,7 +28,7 @@ from jigi.people.models import Person
 from jigi.savings.idempotency import keyed_call
 from jigi.savings.models import SavingsAccount
 from jigi.savings.services import savings_deposit
-from jigi.savings.services._common import clean_amount
+from jigi.savings.services._common import Operation, clean_amount
 from jigi.savings.services.loan_link import voluntary_account
 
 
@@ -207,7 +207,7 @@ def collection_sheet_submit(*, acting_user, group: SolidarityGroup, meeting_on: 
                         acting_user, _line_key(key, index, "repay"),
                         endpoint=f"collection:{group.pk}:repay",
                         body={"loan": loan.pk, "amount": repay, "on": meeting_on},
-                        render=_render_repayment,
+                        render=_render_receipt,
                         run=lambda claim, loan=loan, repay=repay: loan_repay(
                             acting_user=acting_user, loan=loan, amount=repay, on=meeting_on,
                             channel="cash", idempotency=claim))
@@ -227,7 +227,7 @@ def collection_sheet_submit(*, acting_user, group: SolidarityGroup, meeting_on: 
                         acting_user, _line_key(key, index, "save"),
                         endpoint=f"collection:{group.pk}:save",
                         body={"account": account.pk, "amount": save, "on": meeting_on},
-                        render=_render_deposit,
+                        render=_render_receipt,
                         run=lambda claim, account=account, save=save: savings_deposit(
                             acting_user=acting_user, account=account, amount=save,
                             on=meeting_on, description=f"Réunion {group.name}",
@@ -253,11 +253,7 @@ def collection_sheet_submit(*, acting_user, group: SolidarityGroup, meeting_on: 
     return sheet
 
 
-def _render_repayment(op: LoanOperation) -> dict[str, Any]:
-    return {"transaction_id": op.transaction.pk, "receipt": str(op.receipt) if op.receipt
-            else None}
-
-
-def _render_deposit(op) -> dict[str, Any]:
+def _render_receipt(op: LoanOperation | Operation) -> dict[str, Any]:
+    """What a sheet line keeps of a repayment or a deposit (replayed on a second submit)."""
     return {"transaction_id": op.transaction.pk, "receipt": str(op.receipt) if op.receipt
             else None}

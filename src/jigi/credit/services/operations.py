@@ -10,7 +10,7 @@ one audit row. An API call's Idempotency-Key claim is recorded in the same trans
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection
@@ -510,11 +510,6 @@ def payoff_quote(loan: Loan, on: date | None = None) -> dict[str, int]:
             "total": q.total + extra}
 
 
-def loan_arrears(loan: Loan, on: date | None = None):
-    on = on or today()
-    return arrears(dues_of(current_installments(loan)), on, loan.product.arrears_tolerance)
-
-
 def loan_cover_from_guarantee(*, acting_user, loan: Loan, amount: Any, reason: str,
                               on: date | None = None) -> LoanOperation:
     """Use the loan's guarantee savings to pay what is overdue: an explicit, audited manager
@@ -532,7 +527,7 @@ def loan_cover_from_guarantee(*, acting_user, loan: Loan, amount: Any, reason: s
             raise conflict("insufficient_balance",
                            _("The guarantee holds %(n)s F CFA.") % {"n": guarantee.balance},
                            "amount")
-        overdue = arrears(dues_of(current_installments(locked)), on + _one_day(), 0).overdue
+        overdue = arrears(dues_of(current_installments(locked)), on + timedelta(days=1), 0).overdue
         if value > overdue:
             raise conflict("above_arrears", _(
                 "Only what is due can be covered: %(n)s F CFA.") % {"n": overdue}, "amount")
@@ -542,12 +537,6 @@ def loan_cover_from_guarantee(*, acting_user, loan: Loan, amount: Any, reason: s
         op.transaction.note = text
         op.transaction.save(update_fields=["note"])
     return op
-
-
-def _one_day():
-    from datetime import timedelta
-
-    return timedelta(days=1)
 
 
 # --- rescheduling, write-off, recovery ------------------------------------------------------
