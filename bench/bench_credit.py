@@ -17,15 +17,12 @@ disbursed (set-up, not measured) with one balanced disbursement entry.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -184,14 +181,10 @@ def bench_service_vs_floor(n: int) -> tuple[float, float]:
 
 
 def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: int = 8) -> None:
-    db = "jigi_credit_bench"  # this bench's own database: others run theirs in parallel
-    url = f"postgres://postgres@127.0.0.1:5432/{db}"
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db],
-                   check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db], check=True)
-    env = dict(os.environ, JIGI_DATABASE_URL=url, JIGI_DB_CONN_MAX_AGE="60")
-    subprocess.run([JIGI, "migrate", "-v0"], env=env, check=True)
-    setup_code = (
+    from bench.http_load import fresh_postgres, run_clients, served, setup_in_child, summary
+
+    _url, env = fresh_postgres("jigi_credit_bench")
+    lines = setup_in_child(env, (
         "import bench.bench_credit as b, bench.bench_savings as s; from datetime import date, "
         "timedelta; caisse, _t, _m, _p, accounts = s.world(200);"
         "loans = b.make_loans(caisse, [a.person_id for a in accounts], 400,"
@@ -205,64 +198,24 @@ def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: i
         "[drawer_open(acting_user=u, caisse=caisse, amount=1_000_000) for u in users];"
         "print(' '.join(str(x.pk) for x in loans));"
         "print(' '.join(api_token_create(user=u, name='bench')[1] for u in users))"
-    )
-    out = subprocess.run([sys.executable, "-c", "import os,django;"
-                          "os.environ.setdefault('DJANGO_SETTINGS_MODULE','jigi.settings');"
-                          "django.setup();" + setup_code], env=env, check=True,
-                         capture_output=True, text=True, cwd=Path(__file__).parent.parent)
-    lines = out.stdout.strip().splitlines()
+    ))
     ids = [int(x) for x in lines[-2].split()]
     tokens = lines[-1].split()
-    log = open(Path(tempfile.gettempdir()) / "jigi-credit-bench-server.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([JIGI, "serve", "--port", str(PORT), "--threads", str(threads),
-                               "--workers", str(workers), "--no-migrate"],
-                              env=dict(env, JIGI_LOG_LEVEL="ERROR"), stdout=log, stderr=log)
-    try:
-        for _ in range(50):
-            try:
-                http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request(
-                    "GET", "/api/v1/health")
-                break
-            except OSError:
-                time.sleep(0.2)
-        latencies: list[float] = []
-        lock = threading.Lock()
-        per = total // clients
+    rngs = [random.Random(ci) for ci in range(clients)]
 
-        def client(ci: int) -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-            rng = random.Random(ci)
-            own = ids[ci::clients]  # each teller her own borrowers, as at a counter
-            for k in range(per):
-                body = json.dumps({"amount": rng.randrange(5, 20) * 100})
-                t = time.perf_counter()
-                conn.request("POST", f"/api/v1/credit/loans/{rng.choice(own)}/repayments",
-                             body=body, headers={"Authorization": f"Bearer {tokens[ci]}",
-                                                 "Content-Type": "application/json",
-                                                 "Idempotency-Key": f"c-{ci}-{k}"})
-                resp = conn.getresponse()
-                text = resp.read()
-                dt = (time.perf_counter() - t) * 1000
-                if resp.status != 201:
-                    raise RuntimeError(f"status {resp.status}: {text[:300]!r}")
-                with lock:
-                    latencies.append(dt)
+    def request(ci: int, k: int) -> tuple[str, str, dict[str, str]]:
+        rng = rngs[ci]
+        own = ids[ci::clients]  # each teller her own borrowers, as at a counter
+        return (f"/api/v1/credit/loans/{rng.choice(own)}/repayments",
+                json.dumps({"amount": rng.randrange(5, 20) * 100}),
+                {"Authorization": f"Bearer {tokens[ci]}", "Content-Type": "application/json",
+                 "Idempotency-Key": f"c-{ci}-{k}"})
 
-        pool = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-        t0 = time.perf_counter()
-        for th in pool:
-            th.start()
-        for th in pool:
-            th.join()
-        took = time.perf_counter() - t0
-        latencies.sort()
-        print(f"HTTP API repayments, {clients} clients, PostgreSQL, `jigi serve --workers "
-              f"{workers} --threads {threads}`: {len(latencies) / took:,.0f}/s, "
-              f"p50 {statistics.median(latencies):.1f} ms, "
-              f"p95 {latencies[int(len(latencies) * 0.95)]:.1f} ms ({len(latencies)} requests)")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with served(env, port=PORT, workers=workers, threads=threads,
+                log_name="jigi-credit-bench-server.log"):
+        latencies, took = run_clients(PORT, clients, total // clients, request)
+    print(f"HTTP API repayments, {clients} clients, PostgreSQL, `jigi serve --workers "
+          f"{workers} --threads {threads}`: {summary(latencies, took)}")
 
 
 def main() -> None:

@@ -14,20 +14,19 @@
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 JIGI = str(Path(sys.executable).with_name("jigi"))
+# Run as a script: the repository root on the path, for `bench.http_load`.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def setup_django(url: str) -> None:
@@ -218,16 +217,13 @@ def _tree(pid: int) -> list[int]:
 
 
 def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: int = 8) -> None:
-    url = "postgres://postgres@127.0.0.1:5432/jigi_savings_bench"
-    db = "jigi_savings_bench"  # this bench's own database: others run theirs in parallel
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", db],
-                   check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", db], check=True)
-    env = dict(os.environ, JIGI_DATABASE_URL=url, JIGI_DB_CONN_MAX_AGE="60")
-    subprocess.run([JIGI, "migrate", "-v0"], env=env, check=True)
+    from bench.http_load import fresh_postgres, run_clients, served, setup_in_child, summary
+
+    port = 8793
+    url, env = fresh_postgres("jigi_savings_bench")
     # Eight tellers, each with her own drawer and token: one teller's operations serialise on
     # her drawer row, as they do at a real counter.
-    setup_code = (
+    tokens = setup_in_child(env, (
         "import bench.bench_savings as b; caisse, *_ = b.world(200);"
         "from jigi.orgs.services import api_token_create, staff_user_create;"
         "from jigi.orgs.models import Role;"
@@ -237,78 +233,37 @@ def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: i
         f" for i in range({clients})];"
         "[drawer_open(acting_user=u, caisse=caisse, amount=1_000_000) for u in users];"
         "print(' '.join(api_token_create(user=u, name='bench')[1] for u in users))"
-    )
-    out = subprocess.run([sys.executable, "-c", "import os,django;"
-                          "os.environ.setdefault('DJANGO_SETTINGS_MODULE','jigi.settings');"
-                          "django.setup();" + setup_code], env=env, check=True,
-                         capture_output=True, text=True, cwd=Path(__file__).parent.parent)
-    tokens = out.stdout.strip().splitlines()[-1].split()
-    log = open(Path(tempfile.gettempdir()) / "jigi-bench-server.log", "w")  # noqa: SIM115
-    server = subprocess.Popen([JIGI, "serve", "--port", "8793", "--threads", str(threads),
-                               "--workers", str(workers), "--no-migrate"],
-                              env=dict(env, JIGI_LOG_LEVEL="ERROR"),
-                              stdout=log, stderr=log)
-    try:
-        for _ in range(50):
-            try:
-                http.client.HTTPConnection("127.0.0.1", 8793, timeout=1).request(
-                    "GET", "/api/v1/health")
-                break
-            except OSError:
-                time.sleep(0.2)
+    ))[-1].split()
+    with served(env, port=port, workers=workers, threads=threads,
+                log_name="jigi-bench-server.log") as server:
         os.environ.update(env)
         setup_django(url)
         from jigi.savings.models import SavingsAccount
 
         ids = list(SavingsAccount.objects.values_list("pk", flat=True))
-        latencies: list[float] = []
-        lock = threading.Lock()
-        per = total // clients
+        rngs = [random.Random(ci) for ci in range(clients)]
 
-        def client(ci: int) -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", 8793, timeout=30)
-            rng = random.Random(ci)
-            for k in range(per):
-                body = json.dumps({"amount": rng.randrange(1, 100) * 100})
-                t = time.perf_counter()
-                conn.request("POST", f"/api/v1/savings/accounts/{rng.choice(ids)}/deposits",
-                             body=body, headers={"Authorization": f"Bearer {tokens[ci]}",
-                                                 "Content-Type": "application/json",
-                                                 "Idempotency-Key": f"b-{ci}-{k}"})
-                resp = conn.getresponse()
-                resp.read()
-                dt = (time.perf_counter() - t) * 1000
-                if resp.status != 201:
-                    raise RuntimeError(f"status {resp.status}")
-                with lock:
-                    latencies.append(dt)
+        def request(ci: int, k: int) -> tuple[str, str, dict[str, str]]:
+            rng = rngs[ci]
+            return (f"/api/v1/savings/accounts/{rng.choice(ids)}/deposits",
+                    json.dumps({"amount": rng.randrange(1, 100) * 100}),
+                    {"Authorization": f"Bearer {tokens[ci]}",
+                     "Content-Type": "application/json", "Idempotency-Key": f"b-{ci}-{k}"})
 
-        pool = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
         server_pids = _tree(server.pid)
         server_cpu = sum(_cpu_seconds(p) for p in server_pids)
         client_cpu = time.process_time()
-        t0 = time.perf_counter()
-        for th in pool:
-            th.start()
-        for th in pool:
-            th.join()
-        took = time.perf_counter() - t0
+        latencies, took = run_clients(port, clients, total // clients, request)
         client_cpu = time.process_time() - client_cpu
         server_cpu = sum(_cpu_seconds(p) for p in server_pids) - server_cpu
-        latencies.sort()
         print(f"HTTP API deposits, {clients} clients, PostgreSQL, `jigi serve --workers "
-              f"{workers} --threads {threads}`: {len(latencies) / took:,.0f}/s, "
-              f"p50 {statistics.median(latencies):.1f} ms, "
-              f"p95 {latencies[int(len(latencies) * 0.95)]:.1f} ms ({len(latencies)} requests)")
+              f"{workers} --threads {threads}`: {summary(latencies, took)}")
         n = len(latencies)
         # Python work per request in the server processes: what one process (one core at a
         # time, the GIL) can give is about 1 / this; the load shows what else used the cores.
         print(f"CPU per request: server processes {server_cpu / n * 1000:.1f} ms, this bench's "
               f"clients {client_cpu / n * 1000:.1f} ms; load average at the end "
               f"{os.getloadavg()[0]:.1f}")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def main() -> None:
