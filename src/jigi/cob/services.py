@@ -27,7 +27,6 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -70,18 +69,10 @@ def stale_after_seconds() -> int:
 # --- one partition -------------------------------------------------------------------------
 
 
-@contextmanager
 def _partition_transaction():
-    """One transaction for the whole partition-day, savings steps included.
-
-    The savings services (interest run, maturity, dormancy) are durable transactions of their
-    own when called by a person. Here they must commit or vanish with the rest of the day, so
-    this outermost block is marked the way Django's TestCase marks its own: a durable block
-    inside it nests as a savepoint instead of raising. Nothing else changes for them."""
-    atomic = transaction.atomic(durable=True)
-    atomic._from_testcase = True
-    with atomic:
-        yield
+    """One transaction for the whole partition-day; the savings batch steps (interest run,
+    maturity, dormancy) join it (`savings.services._common.batch_transaction`)."""
+    return transaction.atomic(durable=True)
 
 
 def system_user(organisation: Organisation):

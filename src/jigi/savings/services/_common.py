@@ -393,6 +393,14 @@ def service_transaction(idempotency: IdempotencyClaim | None) -> Iterator[None]:
         yield
 
 
+def batch_transaction():
+    """The transaction of a batch run over a whole caisse (interest, maturities, dormancy):
+    its own when a manager runs it, part of the caller's when close of business runs it as one
+    step of a caisse's day (so the step commits or vanishes with the rest of that day). Counter
+    operations keep `service_transaction`: they are always the outermost transaction."""
+    return transaction.atomic()
+
+
 def finish(idempotency: IdempotencyClaim | None, result: Any) -> Any:
     if idempotency is not None:
         idempotency.finish(result)

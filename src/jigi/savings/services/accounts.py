@@ -34,6 +34,7 @@ from jigi.savings.models import (
 from jigi.savings.rules import add_months, available_to_withdraw, parse_slabs
 from jigi.savings.services._common import (
     MANAGER_ROLES,
+    batch_transaction,
     clean_amount,
     clean_reason,
     conflict,
@@ -260,7 +261,7 @@ def accounts_mark_dormant(*, caisse: Unit, as_of: date, acting_user) -> int:
     system user that has the role)."""
     require_counter(acting_user, caisse, MANAGER_ROLES)
     changed: list[str] = []
-    with service_transaction(None):
+    with batch_transaction():
         products = SavingsProduct.objects.filter(
             organisation_id=caisse.organisation_id,
             kind__in=[ProductKind.VOLUNTARY, ProductKind.GROUP])

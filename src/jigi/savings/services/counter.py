@@ -45,6 +45,7 @@ from jigi.savings.services._common import (
     add_to_balance,
     add_to_row,
     audit_posted,
+    batch_transaction,
     book_of,
     clean_amount,
     clean_reason,
@@ -633,7 +634,7 @@ def term_deposits_mature(*, caisse, as_of: date, acting_user) -> dict[str, int]:
     Deposits without such an account wait (counted as `waiting`)."""
     require_counter(acting_user, caisse, MANAGER_ROLES)
     done = {"renewed": 0, "paid_out": 0, "waiting": 0}
-    with service_transaction(None):
+    with batch_transaction():
         due = list(SavingsAccount.objects.select_for_update(of=("self",)).filter(
             caisse=caisse, product__kind=ProductKind.TERM, maturity_on__lte=as_of,
             status=AccountStatus.ACTIVE).select_related("product", "caisse", "person")

@@ -30,10 +30,10 @@ from jigi.savings.rules import slab_rate
 from jigi.savings.services._common import (
     INTEREST_EXPENSE,
     MANAGER_ROLES,
+    batch_transaction,
     book_of,
     invalid,
     require_counter,
-    service_transaction,
 )
 
 
@@ -152,7 +152,7 @@ def interest_post_caisse(*, caisse: Unit, period_end: date, acting_user) -> Inte
     overrides = {o.product_id: o for o in ProductOverride.objects.filter(caisse=caisse)}
     postings: list[InterestPosting] = []
     created = 0
-    with service_transaction(None):
+    with batch_transaction():
         for product in due:
             override = overrides.get(product.pk)
             rate = override.interest_rate if override and override.interest_rate is not None \
