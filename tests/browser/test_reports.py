@@ -5,6 +5,7 @@ the small portfolio of tests/reports/conftest.py at 12 May 2026."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.reports.conftest import book  # noqa: F401 - the portfolio fixture
 
@@ -15,8 +16,9 @@ def test_dashboard_and_par_report(book, login, page):  # noqa: F811
     login("manager_a")
     page.click("#nav-reports")
     page.click("#open-dashboard")
-    assert page.locator("#par-trend svg").count() == 1
-    assert page.locator("#disbursements svg").count() == 1
+    # expect() waits for the dashboard page the click navigates to; count() would not.
+    expect(page.locator("#par-trend svg")).to_have_count(1)
+    expect(page.locator("#disbursements svg")).to_have_count(1)
     assert "C001" in page.locator("h1").inner_text()
     assert page.locator("#top-risk tbody tr").count() >= 1
     assert "45,45" in page.locator("#kpi-par30").inner_text()
