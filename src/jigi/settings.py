@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "jigi.ledger",
     "jigi.savings",
     "jigi.credit",
+    "jigi.health",
     "jigi.reports",
     "jigi.cob",
     "jigi.web",
