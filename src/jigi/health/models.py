@@ -423,6 +423,9 @@ class ClaimLine(models.Model):
     quantity = models.IntegerField(_("quantity"))
     unit_price = models.BigIntegerField(_("unit price claimed"))
     claimed = models.BigIntegerField(default=0)
+    # What the checks (or a reviewer) allowed: allowed = allowed_quantity x allowed_unit_price.
+    allowed_quantity = models.IntegerField(_("quantity allowed"), default=0)
+    allowed_unit_price = models.BigIntegerField(_("unit price allowed"), default=0)
     allowed = models.BigIntegerField(default=0)
     mutual_share = models.BigIntegerField(default=0)
     copay = models.BigIntegerField(default=0)
@@ -470,17 +473,31 @@ class PaymentBatch(models.Model):
     number = models.CharField(_("batch number"), max_length=32)
     period_end = models.DateField(_("claims approved up to"))
     total = models.BigIntegerField(_("total"), default=0)
-    status = models.CharField(max_length=8, default="open",
-                              choices=[("open", _("Prepared")), ("paid", _("Paid"))])
-    # Approval posts 601/401 (the liability); payment posts 401/57 or 52.
+    status = models.CharField(max_length=10, default="open",
+                              choices=[("open", _("Prepared")), ("approved", _("Approved")),
+                                       ("paid", _("Paid")), ("cancelled", _("Cancelled"))])
+    # Approval posts 601/401 (the liability); payment posts 401/57 or 52; cancelling an
+    # approved batch reverses the approval entry.
     approval_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="+")
     payment_entry = models.ForeignKey("ledger.JournalEntry", null=True, blank=True,
                                       on_delete=models.PROTECT, related_name="+")
     paid_on = models.DateField(null=True, blank=True)
+    # The mutual's account the provider was paid from: 57 cash or 52 bank.
+    paid_from = models.CharField(_("paid from"), max_length=4, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True,
+                                     default="")
 
     class Meta:
         constraints = [

@@ -79,6 +79,8 @@ MUTUAL: list[tuple[str, str, str, str, bool]] = [
     ("412", "Adhérents - cotisations reçues d'avance", "liability", "4", True),
     ("451", "Union (UTM) - réassurance et fonds de garantie", "liability", "4", True),
     ("452", "Union (UTM) - remboursements de réassurance à recevoir", "asset", "4", True),
+    # The union's own book (the reinsurance pool) uses 453, 606 and 706; a mutual never does.
+    ("453", "Mutuelles membres - comptes de réassurance (pool UTM)", "asset", "4", True),
     ("47", "Comptes d'attente", "asset", "4", True),
     ("5", "Trésorerie", "asset", "", False),
     ("52", "Banque ou compte à la caisse d'épargne", "asset", "5", True),
@@ -87,12 +89,14 @@ MUTUAL: list[tuple[str, str, str, str, bool]] = [
     ("6", "Charges", "expense", "", False),
     ("601", "Prestations de soins prises en charge", "expense", "6", True),
     ("602", "Primes de réassurance cédées", "expense", "6", True),
+    ("606", "Sinistres de réassurance pris en charge (pool UTM)", "expense", "6", True),
     ("62", "Frais de gestion", "expense", "6", True),
     ("65", "Actions de prévention et d'éducation à la santé", "expense", "6", True),
     ("7", "Produits", "income", "", False),
     ("701", "Cotisations des adhérents", "income", "7", True),
     ("702", "Droits d'adhésion (cartes)", "income", "7", True),
     ("703", "Remboursements de réassurance", "income", "7", True),
+    ("706", "Primes de réassurance reçues (pool UTM)", "income", "7", True),
     ("74", "Subventions", "income", "7", True),
 ]
 
