@@ -233,12 +233,18 @@ class ContributionDue(models.Model):
     period_end = models.DateField()
     amount = models.BigIntegerField()
     paid = models.BigIntegerField(default=0)
+    # The part of `paid` already income (701); the rest is an advance (412) until the period
+    # begins (health.dues: accounting split).
+    recognised = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["coverage", "period_start"], name="health_due_period"),
             models.CheckConstraint(condition=Q(paid__lte=models.F("amount")) & Q(paid__gte=0),
                                    name="health_due_paid_range"),
+            models.CheckConstraint(
+                condition=Q(recognised__lte=models.F("paid")) & Q(recognised__gte=0),
+                name="health_due_recognised_range"),
         ]
         indexes = [models.Index(fields=["coverage", "period_start"])]
 

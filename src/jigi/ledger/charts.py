@@ -37,6 +37,7 @@ RCSFD: list[tuple[str, str, str, str, bool]] = [
     ("37", "Comptes d'attente", "asset", "3", False),
     ("371", "Écarts de caisse en attente", "asset", "37", True),
     ("372", "Opérations en attente de règlement (mobile money)", "liability", "37", True),
+    ("373", "Virements à régler aux mutuelles de santé (UTM)", "liability", "37", True),
     ("38", "Comptes de liaison inter-caisses", "asset", "3", True),
     ("4", "Valeurs immobilisées", "asset", "", False),
     ("45", "Immobilisations corporelles", "asset", "4", True),
