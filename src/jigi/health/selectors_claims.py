@@ -1,0 +1,290 @@
+"""Reads of the claims side of UTM: who may see which claim, batch, treaty, statement and
+prevention session, the review queue, and the translated texts of coded reasons.
+
+Health data is shown only to health roles: the mutual's manager and claims officers, the union
+administrator (every mutual), and clinic staff for the claims of the providers they work at.
+Everyone else (a Kondo teller, an MTC organiser) gets a 404, which tells nothing about what
+exists.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from jigi.core.errors import Forbidden, NotFound
+from jigi.health import valuation
+from jigi.health.models import (
+    Claim,
+    ClaimEvent,
+    ClaimLine,
+    ClaimStatus,
+    PaymentBatch,
+    PreventionSession,
+    Provider,
+    ReinsuranceStatement,
+    ReinsuranceTreaty,
+)
+from jigi.orgs.models import Role, Unit, UnitKind
+from jigi.orgs.scoping import user_scope
+from jigi.people.models import Person
+
+# Who does what on the claims side (orgs.scoping narrows each to the units a grant covers).
+MUTUAL_STAFF_ROLES = {Role.MUTUAL_MANAGER.value, Role.CLAIMS_OFFICER.value,
+                      Role.UNION_ADMIN.value}
+MANAGER_ROLES = {Role.MUTUAL_MANAGER.value, Role.UNION_ADMIN.value}
+UNION_ROLES = {Role.UNION_ADMIN.value}
+CLINIC_ROLES = {Role.CLINIC_STAFF.value}
+HEALTH_ROLE_VALUES = MUTUAL_STAFF_ROLES | CLINIC_ROLES
+
+# Reasons a reviewer gives when reducing or rejecting a line by hand (the automatic ones come
+# from health.valuation). Stable codes: stored with the line, never renamed.
+MANUAL_REASONS: dict[str, Any] = {
+    "MEDICALLY_UNJUSTIFIED": _("Care not medically justified"),
+    "DOCUMENTS_MISSING": _("Prescription or supporting document missing"),
+    "PRICE_NOT_JUSTIFIED": _("Price above the tariff not justified"),
+    "QUANTITY_NOT_JUSTIFIED": _("Quantity not justified"),
+    "SUSPECTED_FRAUD": _("Suspected fraud"),
+    "OTHER": _("Other reason (see the note)"),
+}
+
+# The automatic reasons, translated (health.valuation keeps English labels and no Django).
+AUTOMATIC_REASONS: dict[str, Any] = {
+    "FUTURE_DATE": _("Care date is in the future"),
+    "NOT_A_BENEFICIARY": _("Not a beneficiary of this mutual"),
+    "NOT_COVERED_ON_DATE": _("Not covered on the care date"),
+    "SUSPENDED_ARREARS": _("Coverage suspended for unpaid contributions"),
+    "NO_CONVENTION": _("No convention with this provider on the care date"),
+    "EMPTY_CLAIM": _("The claim has no lines"),
+    "BAD_QUANTITY": _("Quantity must be a whole number above zero"),
+    "BAD_PRICE": _("Unit price must be a whole number of francs above zero"),
+    "UNKNOWN_ITEM": _("Act or drug not in the convention tariff"),
+    "NOT_IN_PACKAGE": _("Service not covered by the benefit package"),
+    "EXCLUDED": _("Excluded from the benefit package"),
+    "WAITING_PERIOD": _("Waiting period not over on the care date"),
+    "AGE_LIMIT": _("Beneficiary's age outside the limits for this service"),
+    "DUPLICATE": _("Same care already claimed (same person, provider, date and item)"),
+    "PRICE_ABOVE_TARIFF": _("Price above the convention tariff: reduced to the tariff"),
+    "QUANTITY_LIMIT": _("Quantity above the limit: reduced"),
+    "CEILING_EVENT": _("Ceiling per event reached"),
+    "CEILING_YEAR": _("Yearly ceiling per beneficiary reached"),
+    "PRICE_FAR_ABOVE_TARIFF": _("Price far above the convention tariff: to be reviewed"),
+    "AGE_UNKNOWN": _("Birth date unknown for a service with age limits: to be reviewed"),
+    "DIAGNOSIS_MISSING": _("Diagnosis required for this service: to be reviewed"),
+    "DIAGNOSIS_INVALID": _("Diagnosis is not an ICD-10 code: to be reviewed"),
+}
+
+
+def reason_text(code: str) -> str:
+    """A reason code in the reader's language (the English label for a code added to
+    health.valuation after these texts were written)."""
+    text = AUTOMATIC_REASONS.get(code) or MANUAL_REASONS.get(code)
+    if text is not None:
+        return str(text)
+    try:
+        return valuation.reason_label(code)
+    except KeyError:
+        return code
+
+
+def reasons_out(codes: list[str]) -> list[dict[str, str]]:
+    return [{"code": c, "label": reason_text(c)} for c in codes]
+
+
+def _pk(value: Any) -> int | None:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    # Ids beyond 64 bits cannot exist (and overflow SQLite's integers).
+    return pk if 0 < pk < 2**63 else None
+
+
+# --- mutuals and the union --------------------------------------------------------------------
+
+
+def get_mutual_for_user(user, pk: Any, *, roles: set[str] | None = None) -> Unit:
+    """A mutual the user works for in one of `roles` (any health role by default).
+
+    404 when the user has no health role covering it (it may as well not exist), 403 when she
+    sees it but her role does not allow the operation (clinic staff approving, say)."""
+    pk = _pk(pk)
+    unit = Unit.objects.select_related("organisation").filter(
+        pk=pk, kind=UnitKind.MUTUAL).first() if pk else None
+    scope = user_scope(user)
+    if unit is None or not scope.covers_unit(unit, roles=HEALTH_ROLE_VALUES):
+        raise NotFound("mutual_not_found", _("Mutual not found."))
+    if roles is not None and not scope.covers_unit(unit, write=True, roles=roles):
+        raise Forbidden("forbidden", _("Your role does not allow this operation."))
+    return unit
+
+
+def mutuals_for_user(user, *, roles: set[str] | None = None) -> QuerySet[Unit]:
+    """The mutuals whose health data the user sees (all of them for the union admin)."""
+    scope = user_scope(user)
+    return Unit.objects.filter(scope.unit_q(roles=roles or HEALTH_ROLE_VALUES),
+                               kind=UnitKind.MUTUAL).order_by("code")
+
+
+def get_union_for_user(user, *, roles: set[str] | None = None) -> Unit:
+    """The union unit (UTM head office, the reinsurance pool's book) for its administrator."""
+    unit = Unit.objects.select_related("organisation").filter(
+        kind=UnitKind.UNION).order_by("pk").first()
+    scope = user_scope(user)
+    if unit is None or not scope.covers_unit(unit, roles=roles or UNION_ROLES):
+        raise NotFound("union_not_found", _("Union not found."))
+    return unit
+
+
+def is_union_admin(user) -> bool:
+    scope = user_scope(user)
+    if scope.is_superuser:
+        return True
+    union = Unit.objects.filter(kind=UnitKind.UNION).order_by("pk").first()
+    return union is not None and scope.covers_unit(union, write=True, roles=UNION_ROLES)
+
+
+# --- claims -----------------------------------------------------------------------------------
+
+
+def claims_for_user(user) -> QuerySet[Claim]:
+    """Claims the user may see: her mutuals' (mutual staff, union admin), or those of the
+    providers she works at (clinic staff). Nobody else sees any."""
+    scope = user_scope(user)
+    if scope.is_superuser:
+        return Claim.objects.all()
+    q = scope.unit_q("mutual__", roles=MUTUAL_STAFF_ROLES)
+    if scope.roles & CLINIC_ROLES:
+        # A subquery, not a join on the staff table: a join would repeat a claim once per
+        # staff member of its provider for the users matched by the other branch.
+        own = Provider.objects.filter(staff=user).values("pk")
+        q |= scope.unit_q("mutual__", roles=CLINIC_ROLES) & Q(provider_id__in=own)
+    return Claim.objects.filter(q)
+
+
+def get_claim_for_user(user, pk: Any, *, with_details: bool = False) -> Claim:
+    pk = _pk(pk)
+    qs = claims_for_user(user).select_related(
+        "mutual", "provider", "beneficiary", "beneficiary__person", "beneficiary__coverage",
+        "entered_by", "decided_by", "batch")
+    if with_details:
+        qs = qs.prefetch_related(
+            Prefetch("lines", queryset=ClaimLine.objects.order_by("line_no")),
+            Prefetch("events", queryset=ClaimEvent.objects.select_related("by").order_by(
+                "at", "pk")))
+    claim = qs.filter(pk=pk).first() if pk else None
+    if claim is None:
+        raise NotFound("claim_not_found", _("Claim not found."))
+    return claim
+
+
+def claim_list(user, *, mutual: Unit | None = None, status: str = "",
+               provider_id: int | None = None, date_from: date | None = None,
+               date_to: date | None = None) -> QuerySet[Claim]:
+    """Claims in the user's view, newest care first, filtered as a list screen needs."""
+    qs = claims_for_user(user).select_related("provider", "beneficiary", "beneficiary__person",
+                                              "mutual")
+    if mutual is not None:
+        qs = qs.filter(mutual=mutual)
+    if status:
+        qs = qs.filter(status=status) if status in ClaimStatus.values else qs.none()
+    if provider_id is not None:
+        pk = _pk(provider_id)
+        qs = qs.filter(provider_id=pk) if pk else qs.none()
+    if date_from is not None:
+        qs = qs.filter(care_date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(care_date__lte=date_to)
+    return qs.order_by("-care_date", "-pk")
+
+
+def review_queue(user, *, mutual: Unit) -> QuerySet[Claim]:
+    """Flagged claims of a mutual waiting for a person's decision, oldest first, with the
+    lines to decide (those whose status is "flagged") prefetched."""
+    return (claims_for_user(user).filter(mutual=mutual, status=ClaimStatus.REVIEW)
+            .select_related("provider", "beneficiary", "beneficiary__person")
+            .prefetch_related(Prefetch("lines", queryset=ClaimLine.objects.order_by("line_no")))
+            .order_by("entered_at", "pk"))
+
+
+def claims_to_approve(user, *, mutual: Unit) -> QuerySet[Claim]:
+    return (claims_for_user(user).filter(mutual=mutual, status=ClaimStatus.VALUED)
+            .select_related("provider", "beneficiary", "beneficiary__person")
+            .order_by("entered_at", "pk"))
+
+
+# --- payment batches --------------------------------------------------------------------------
+
+
+def batches_for_user(user) -> QuerySet[PaymentBatch]:
+    """Payment batches of the mutuals the user manages (mutual staff, union admin)."""
+    scope = user_scope(user)
+    return PaymentBatch.objects.filter(scope.unit_q("mutual__", roles=MUTUAL_STAFF_ROLES))
+
+
+def get_batch_for_user(user, pk: Any) -> PaymentBatch:
+    pk = _pk(pk)
+    batch = batches_for_user(user).select_related(
+        "mutual", "provider", "approval_entry", "payment_entry").filter(pk=pk).first() \
+        if pk else None
+    if batch is None:
+        raise NotFound("batch_not_found", _("Payment batch not found."))
+    return batch
+
+
+# --- reinsurance ------------------------------------------------------------------------------
+
+
+def treaties_for_user(user) -> QuerySet[ReinsuranceTreaty]:
+    """Treaties of the mutuals the user manages; the union admin sees every treaty."""
+    scope = user_scope(user)
+    return ReinsuranceTreaty.objects.filter(
+        scope.unit_q("mutual__", roles=MUTUAL_STAFF_ROLES)).select_related("mutual")
+
+
+def get_treaty_for_user(user, pk: Any) -> ReinsuranceTreaty:
+    pk = _pk(pk)
+    treaty = treaties_for_user(user).filter(pk=pk).first() if pk else None
+    if treaty is None:
+        raise NotFound("treaty_not_found", _("Reinsurance treaty not found."))
+    return treaty
+
+
+def statements_for_user(user) -> QuerySet[ReinsuranceStatement]:
+    scope = user_scope(user)
+    return ReinsuranceStatement.objects.filter(
+        scope.unit_q("treaty__mutual__", roles=MUTUAL_STAFF_ROLES)).select_related(
+        "treaty", "treaty__mutual")
+
+
+def get_statement_for_user(user, pk: Any) -> ReinsuranceStatement:
+    pk = _pk(pk)
+    st = statements_for_user(user).filter(pk=pk).first() if pk else None
+    if st is None:
+        raise NotFound("statement_not_found", _("Reinsurance statement not found."))
+    return st
+
+
+# --- prevention -------------------------------------------------------------------------------
+
+
+def prevention_sessions_for_user(user) -> QuerySet[PreventionSession]:
+    """Sessions of the mutuals (and of the union itself) within the user's health roles."""
+    scope = user_scope(user)
+    return PreventionSession.objects.filter(
+        scope.unit_q("unit__", roles=HEALTH_ROLE_VALUES)).select_related("unit")
+
+
+def get_prevention_session_for_user(user, pk: Any) -> PreventionSession:
+    pk = _pk(pk)
+    session = prevention_sessions_for_user(user).filter(pk=pk).first() if pk else None
+    if session is None:
+        raise NotFound("session_not_found", _("Prevention session not found."))
+    return session
+
+
+def prevention_attendees(session: PreventionSession) -> QuerySet[Person]:
+    return session.attendees.order_by("last_name", "first_name", "pk")
