@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, connection, transaction
 
+from jigi.core import prepared
 from jigi.core.models import Counter
 
 
@@ -15,7 +16,7 @@ def next_number(scope: str, year: int) -> int:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_number must run inside a transaction")
     table = connection.ops.quote_name(Counter._meta.db_table)
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET value = value + 1 WHERE scope = %s AND year = %s "  # noqa: S608
             "RETURNING value", [scope, year])

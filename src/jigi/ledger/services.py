@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jigi.core import prepared
 from jigi.core.audit import audit_log
 from jigi.core.errors import ApplicationError, Conflict, Forbidden
 from jigi.core.models import Counter
@@ -131,7 +132,7 @@ def entry_post(
             # A closed month. Nothing is written but the number, and the counter's lock is still
             # ours: giving the number back keeps numbering gapless, and refusing outside the
             # block above leaves a caller's transaction usable (a batch may skip this item).
-            with connection.cursor() as cursor:
+            with prepared.cursor() as cursor:
                 cursor.execute(_sql("counter_back", _counter_back_sql),
                                [f"entry:{book.pk}", posting_date.year])
             raise _period_closed(value_date)
@@ -189,7 +190,7 @@ def _entry_insert(book: Book, number: int, value_date: date, posting_date: date,
     """The entry's row, or None (nothing inserted) when its value date is in a closed month."""
     ops = connection.ops
     created_at = timezone.now()
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql("entry", _entry_sql), [
             book.pk, posting_date.year, number, ops.adapt_datefield_value(value_date),
             ops.adapt_datefield_value(posting_date), description[:255], source_type,
@@ -224,7 +225,7 @@ def _lines_insert(entry_id: int, book_id: int, value_date: date, lines: list[Lin
     params: list = []
     for line, account in zip(lines, accounts, strict=True):
         params += [entry_id, book_id, day, account.pk, line.side, line.amount, line.subledger]
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql(f"lines{len(lines)}", _lines_sql(len(lines))), params)
 
 
@@ -244,7 +245,7 @@ def _balances_add(book: Book, pairs) -> None:
     params: list[int] = []
     for account_id in sorted(per_account):
         params += [book.pk, account_id, *per_account[account_id]]
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql(f"balances{len(per_account)}", _balances_sql(len(per_account))),
                        params)
 

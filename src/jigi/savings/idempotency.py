@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jigi.core import prepared
 from jigi.core.errors import ApplicationError, Conflict
 from jigi.core.idempotency import HEADER, request_digest
 from jigi.core.models import IdempotencyRecord
@@ -44,15 +46,57 @@ class IdempotencyClaim:
     _record_pk: int | None = field(default=None, repr=False)
 
     def begin(self) -> None:
-        record = IdempotencyRecord.objects.create(
-            user=self.user, key=self.key, endpoint=self.endpoint[:200],
-            request_hash=self.digest, status_code=self.status_code, response={})
-        self._record_pk = record.pk
+        ops = connection.ops
+        with prepared.cursor() as cursor:
+            self._record_pk = cursor.execute(prepared.statement("idem.insert", _insert_sql), [
+                self.user.pk, self.key, self.endpoint[:200], self.digest, self.status_code,
+                ops.adapt_json_value({}, None), ops.adapt_datetimefield_value(timezone.now()),
+            ]).fetchone()[0]
 
     def finish(self, result: Any) -> Any:
         self.response = _canonical(self.render(result))
-        IdempotencyRecord.objects.filter(pk=self._record_pk).update(response=self.response)
+        with prepared.cursor() as cursor:
+            cursor.execute(prepared.statement("idem.answer", _answer_sql),
+                           [connection.ops.adapt_json_value(self.response, None),
+                            self._record_pk])
         return result
+
+
+# Every money call claims its key, records its answer and, before that, looks the key up:
+# statements written once per process (jigi.core.prepared), not compiled by the ORM per call.
+_COLUMNS = ("user_id", "key", "endpoint", "request_hash", "status_code", "response", "created_at")
+
+
+def _table() -> str:
+    return connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+
+
+def _insert_sql() -> str:
+    q = connection.ops.quote_name
+    return (f"INSERT INTO {_table()} ({', '.join(q(c) for c in _COLUMNS)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}) RETURNING {q('id')}")
+
+
+def _answer_sql() -> str:
+    q = connection.ops.quote_name
+    return f"UPDATE {_table()} SET {q('response')} = %s WHERE {q('id')} = %s"  # noqa: S608
+
+
+def _lookup_sql() -> str:
+    q = connection.ops.quote_name
+    return (f"SELECT {q('request_hash')}, {q('status_code')}, {q('response')} "  # noqa: S608
+            f"FROM {_table()} WHERE {q('user_id')} = %s AND {q('key')} = %s")
+
+
+def _recorded(user, key: str) -> tuple[str, int, Any] | None:
+    with prepared.cursor() as cursor:
+        row = cursor.execute(prepared.statement("idem.lookup", _lookup_sql),
+                             [user.pk, key]).fetchone()
+    if row is None:
+        return None
+    digest, status, response = row
+    # SQLite (and psycopg, as Django configures it) hand JSON back as text.
+    return digest, status, json.loads(response) if isinstance(response, str) else response
 
 
 def _key_of(request) -> str:
@@ -67,14 +111,15 @@ def _key_of(request) -> str:
     return key
 
 
-def _replay(record: IdempotencyRecord, digest: str) -> tuple[int, Any]:
-    if record.request_hash != digest:
+def _replay(record: tuple[str, int, Any], digest: str) -> tuple[int, Any]:
+    request_hash, status_code, response = record
+    if request_hash != digest:
         raise Conflict(
             "idempotency_key_reused",
             _("This Idempotency-Key was already used for a different request."),
             {HEADER: _("Use a new key for a new operation.")},
         )
-    return record.status_code, record.response
+    return status_code, response
 
 
 def idempotent_call(request, *, endpoint: str, body: Any, render: Callable[[Any], Any],
@@ -96,7 +141,7 @@ def keyed_call(user, key: str, *, endpoint: str, body: Any, render: Callable[[An
     """`idempotent_call` for a key that does not come from a request header (one line of a
     group's collection sheet, keyed from the sheet's own key)."""
     digest = request_digest(endpoint, body)
-    existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    existing = _recorded(user, key)
     if existing is not None:
         return _replay(existing, digest)
     claim = IdempotencyClaim(user=user, key=key, endpoint=endpoint, digest=digest,
@@ -105,7 +150,7 @@ def keyed_call(user, key: str, *, endpoint: str, body: Any, render: Callable[[An
         run(claim)
     except IntegrityError:
         # Lost the race for this key: the other call committed first; answer as it did.
-        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        existing = _recorded(user, key)
         if existing is None:
             raise
         return _replay(existing, digest)

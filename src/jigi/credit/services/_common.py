@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jigi.core import prepared
 from jigi.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from jigi.credit.allocation import AllocationError, Due
 from jigi.credit.models import Installment, Loan, LoanProduct, UsuryCap
@@ -146,7 +147,7 @@ def lock_loan(pk: int) -> Loan:
             f"{_columns(Unit, 'u')} FROM {q(Loan._meta.db_table)} l "
             f"JOIN {q(LoanProduct._meta.db_table)} p ON p.id = l.product_id "
             f"JOIN {q(Unit._meta.db_table)} u ON u.id = l.caisse_id WHERE l.id = %s{lock}")
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql[key], [pk])
         row = cursor.fetchone()
     if row is None:
@@ -167,7 +168,7 @@ def current_installments(loan: Loan) -> list[Installment]:
             f"SELECT {_columns(Installment, 'i')} FROM "  # noqa: S608
             f"{q(Installment._meta.db_table)} i WHERE i.loan_id = %s AND i.version = %s "
             f"ORDER BY i.number")
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql[key], [loan.pk, loan.schedule_version])
         rows = cursor.fetchall()
     return [_build(Installment, row) for row in rows]

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+from jigi.core import prepared
 from jigi.core.audit import audit_log
 from jigi.core.errors import ApplicationError
 from jigi.credit.allocation import (
@@ -276,7 +277,7 @@ def _row_update(model, pk: int, columns: tuple[str, ...], values: list) -> None:
         sql = _update_sql[key] = (  # names from the model, values as parameters
             f"UPDATE {q(model._meta.db_table)} SET "  # noqa: S608
             f"{', '.join(f'{q(c)} = %s' for c in columns)} WHERE {q('id')} = %s")
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql, [*values, pk])
 
 

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jigi.core import prepared
 from jigi.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from jigi.core.models import AuditEvent
 from jigi.core.money import MoneyError, to_francs
@@ -182,7 +183,7 @@ def fast_insert(obj):
             f"INSERT INTO {q(model._meta.db_table)} ({columns}) "  # noqa: S608
             f"VALUES ({', '.join(['%s'] * len(plan))}) RETURNING {q(model._meta.pk.column)}")
     values = [getattr(obj, a) if conv is None else conv(obj) for a, _column, conv in plan]
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql_cache[key], values)
         obj.pk = cursor.fetchone()[0]
     obj._state.adding, obj._state.db = False, connection.alias
@@ -199,7 +200,7 @@ def add_to_row(model, pk: int, **deltas: int) -> None:
         sets = ", ".join(f"{q(n)} = {q(n)} + %s" for n in names)
         _sql_cache[key] = (  # names from the model, values as parameters
             f"UPDATE {q(model._meta.db_table)} SET {sets} WHERE {q(model._meta.pk.column)} = %s")  # noqa: S608
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql_cache[key], [deltas[n] for n in names] + [pk])
 
 
@@ -212,7 +213,7 @@ def add_to_balance(account_id: int, delta: int, activity_on: date) -> None:
         _sql_cache[key] = (  # names from the model, values as parameters
             f"UPDATE {q(SavingsAccount._meta.db_table)} SET {q('balance')} = "  # noqa: S608
             f"{q('balance')} + %s, {q('last_activity_on')} = %s WHERE {q('id')} = %s")
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql_cache[key], [delta, connection.ops.adapt_datefield_value(activity_on),
                                          account_id])
 
@@ -232,7 +233,7 @@ def audit_posted(*, actor, event_type: str, subject, after: dict[str, Any], unit
             f"({', '.join(q(c) for c in _AUDIT_COLUMNS)}) "
             f"VALUES ({', '.join(['%s'] * len(_AUDIT_COLUMNS))})")
     ops = connection.ops
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql_cache[key], [
             actor.pk if getattr(actor, "pk", None) else None, unit.organisation_id, unit.pk,
             event_type, subject._meta.label_lower, str(subject.pk),
@@ -291,7 +292,7 @@ def _lock_sql() -> str:
 def lock_account(account_id: int) -> SavingsAccount:
     """The account row, locked until the transaction ends, with its product, caisse and the
     caisse's overrides of the product (so `setting` needs no further query)."""
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_lock_sql(), [account_id])
         row = cursor.fetchone()
     if row is None:
@@ -320,7 +321,7 @@ def counter_account(user, account_id: int) -> SavingsAccount:
             f"SELECT a.{q('caisse_id')}, u.{q('organisation_id')}, u.{q('path')} "  # noqa: S608
             f"FROM {q(SavingsAccount._meta.db_table)} a JOIN {q(Unit._meta.db_table)} u "
             f"ON u.{q('id')} = a.{q('caisse_id')} WHERE a.{q('id')} = %s")
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql_cache[key], [account_id])
         row = cursor.fetchone()
     caisse = None if row is None else Unit.from_db(connection.alias,
@@ -348,7 +349,7 @@ def open_drawer_for(user, caisse: Unit) -> DrawerSession:
             f"SELECT {_columns(DrawerSession, 'd')} FROM "  # noqa: S608
             f"{connection.ops.quote_name(DrawerSession._meta.db_table)} d "
             f"WHERE d.teller_id = %s AND d.caisse_id = %s AND d.status = %s{lock}")
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql_cache[key], [user.pk, caisse.pk, DrawerStatus.OPEN.value])
         row = cursor.fetchone()
     if row is None:
@@ -368,7 +369,7 @@ def move_open_drawer(user, caisse: Unit, *, cash_in: int = 0, cash_out: int = 0
             f"{q('cash_in')} = {q('cash_in')} + %s, {q('cash_out')} = {q('cash_out')} + %s "
             f"WHERE {q('teller_id')} = %s AND {q('caisse_id')} = %s AND {q('status')} = %s "
             f"RETURNING {', '.join(q(f.column) for f in _FIELDS[DrawerSession])}")
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_sql_cache[key], [cash_in, cash_out, user.pk, caisse.pk,
                                          DrawerStatus.OPEN.value])
         row = cursor.fetchone()

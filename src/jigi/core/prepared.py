@@ -1,0 +1,86 @@
+"""Hot-path statements on the database driver's own cursor.
+
+Every API call authenticates, computes the caller's scope and claims an idempotency key; every
+deposit, repayment or eligibility check then runs a handful of statements. Through the ORM each
+of those compiles its query anew (0.15-0.6 ms), and Django's cursor wrapper rewrites the
+placeholders of every SQLite statement with a regular expression and goes through four layers of
+wrappers: together more CPU than the database's own work (profiled in docs/PERFORMANCE.md).
+
+So the hot paths write their statements once per process (`statement`) with `%s` placeholders
+and run them through `cursor()`: the driver's cursor, the SQLite placeholders converted once per
+statement, and the driver's errors turned into Django's (`IntegrityError` stays catchable as
+`django.db.IntegrityError`) as Django's own wrapper does. It runs on the same connection, so it
+joins the caller's transaction (`transaction.atomic`) exactly like `connection.cursor()`.
+What this skips is Django's query logging (DEBUG) and `execute_wrapper` hooks: nothing here
+relies on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection
+
+_statements: dict[tuple[str, str], str] = {}
+_sqlite_form: dict[str, str] = {}
+
+
+def statement(name: str, build: Callable[[], str]) -> str:
+    """The SQL text named `name` for this database, built once per process by `build()`
+    (which may use `connection.ops` and the models' table and column names)."""
+    key = (connection.vendor, name)
+    sql = _statements.get(key)
+    if sql is None:
+        sql = _statements[key] = build()
+    return sql
+
+
+class _Cursor:
+    __slots__ = ("_c", "_sqlite")
+
+    def __init__(self, raw, sqlite: bool) -> None:
+        self._c = raw
+        self._sqlite = sqlite
+
+    def _sql(self, sql: str) -> str:
+        if not self._sqlite:
+            return sql
+        converted = _sqlite_form.get(sql)
+        if converted is None:
+            # The statements here hold no literal "%" (they are written for parameters only).
+            converted = _sqlite_form[sql] = sql.replace("%s", "?")
+        return converted
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
+        with connection.wrap_database_errors:
+            self._c.execute(self._sql(sql), params)
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _Cursor:
+        with connection.wrap_database_errors:
+            self._c.executemany(self._sql(sql), rows)
+        return self
+
+    def fetchone(self):
+        with connection.wrap_database_errors:
+            return self._c.fetchone()
+
+    def fetchall(self):
+        with connection.wrap_database_errors:
+            return self._c.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._c.rowcount
+
+
+@contextmanager
+def cursor() -> Iterator[_Cursor]:
+    connection.ensure_connection()
+    raw = connection.connection.cursor()
+    try:
+        yield _Cursor(raw, connection.vendor == "sqlite")
+    finally:
+        raw.close()
