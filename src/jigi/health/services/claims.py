@@ -615,6 +615,12 @@ def _adjudicate(*, mutual: Unit, claims: QuerySet[Claim], acting_user, today: da
         cov = facts.coverage_of.get(ben)
         package_id = cov["package_id"] if cov else None
         buckets[(package_id, versions[provider].index(key))].append(row)
+    # A card that is not this mutual's has no package: valued against one of the batch's
+    # packages it gets NOT_A_BENEFICIARY alone, not a NOT_IN_PACKAGE on every line too.
+    known = sorted(p for p, _v in buckets if p is not None)
+    if known:
+        for version in sorted({ver for p, ver in buckets if p is None}):
+            buckets[(known[0], version)].extend(buckets.pop((None, version)))
 
     # Ceiling consumption per beneficiary, carried from one valuation call to the next.
     consumed: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
