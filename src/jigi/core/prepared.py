@@ -17,11 +17,10 @@ relies on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 _statements: dict[tuple[str, str], str] = {}
 _sqlite_form: dict[str, str] = {}
@@ -38,11 +37,20 @@ def statement(name: str, build: Callable[[], str]) -> str:
 
 
 class _Cursor:
-    __slots__ = ("_c", "_sqlite")
+    """The driver's cursor with Django's error translation; a context manager that closes it."""
 
-    def __init__(self, raw, sqlite: bool) -> None:
+    __slots__ = ("_c", "_sqlite", "_errors")
+
+    def __init__(self, raw, sqlite: bool, errors) -> None:
         self._c = raw
         self._sqlite = sqlite
+        self._errors = errors
+
+    def __enter__(self) -> _Cursor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._c.close()
 
     def _sql(self, sql: str) -> str:
         if not self._sqlite:
@@ -54,21 +62,21 @@ class _Cursor:
         return converted
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
-        with connection.wrap_database_errors:
+        with self._errors:
             self._c.execute(self._sql(sql), params)
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _Cursor:
-        with connection.wrap_database_errors:
+        with self._errors:
             self._c.executemany(self._sql(sql), rows)
         return self
 
     def fetchone(self):
-        with connection.wrap_database_errors:
+        with self._errors:
             return self._c.fetchone()
 
     def fetchall(self):
-        with connection.wrap_database_errors:
+        with self._errors:
             return self._c.fetchall()
 
     @property
@@ -76,11 +84,10 @@ class _Cursor:
         return self._c.rowcount
 
 
-@contextmanager
-def cursor() -> Iterator[_Cursor]:
-    connection.ensure_connection()
-    raw = connection.connection.cursor()
-    try:
-        yield _Cursor(raw, connection.vendor == "sqlite")
-    finally:
-        raw.close()
+def cursor() -> _Cursor:
+    """`with prepared.cursor() as c: c.execute(prepared.statement(...), params)`."""
+    # One look-up of the thread's connection (each `connection.x` goes through asgiref's Local).
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.connection is None:
+        conn.ensure_connection()
+    return _Cursor(conn.connection.cursor(), conn.vendor == "sqlite", conn.wrap_database_errors)
