@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -204,6 +206,11 @@ def test_terms_round_trip_and_bad_terms():
     assert treaty_from_terms(terms, valid_from=Y_START, valid_to=Y_END) == TREATY
     assert treaty_from_terms({"cession_bp": "500", "xol_priority": ""}, valid_from=Y_START,
                              valid_to=Y_END) == Treaty(Y_START, Y_END, cession_bp=500)
+    # blank rates and premiums in a form mean none; a blank pool share means all of it
+    blank = {"cession_bp": "", "premium_per_beneficiary_month": None, "xol_share_bp": "",
+             "xol_priority": "100000"}
+    assert treaty_from_terms(blank, valid_from=Y_START, valid_to=Y_END) == Treaty(
+        Y_START, Y_END, xol_priority=100_000)
     for bad, field in [({"cession_bp": 1.5}, "cession_bp"), ({"xol_limit": "-3"}, "xol_limit"),
                        ({"bogus": 1}, "bogus"), ({"xol_per_event": "yes"}, "xol_per_event"),
                        ({"cession_bp": 10_001}, "cession_bp"),
@@ -218,6 +225,8 @@ def test_terms_round_trip_and_bad_terms():
     (lambda: Treaty(Y_END, Y_START), "valid_to"),
     (lambda: Treaty(Y_START, Y_END, xol_priority=-1), "xol_priority"),
     (lambda: Treaty(Y_START, Y_END, xol_share_bp=0), "xol_share_bp"),
+    (lambda: Treaty(None, Y_END), "valid_from"),
+    (lambda: Treaty(Y_START, Y_END, xol_per_event=1), "xol_per_event"),
     (lambda: Contribution(Y_START, -5), "amount"),
     (lambda: ClaimCost(1, Y_START, 10.0), "amount"),
     (lambda: Exposure(Y_START, -1), "beneficiaries"),
@@ -384,3 +393,9 @@ def test_worst_case_loss_with_the_treaty_is_bounded_by_its_terms(treaty, data):
                 events[key] = events.get(key, 0) + c.amount
         kept = sum(min(total, treaty.xol_priority) for total in events.values())
         assert year.claims_paid - year.xol_recoveries == kept
+
+
+def test_the_module_imports_nothing_from_django():
+    code = ("import sys, jigi.health.reinsurance; "
+            "sys.exit(any(m.startswith('django') for m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

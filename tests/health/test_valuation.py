@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -628,3 +630,9 @@ def test_care_keys_are_those_of_the_lines_that_may_be_paid(world):
                 keys.add((src.beneficiary_id, src.provider_id, src.care_date, line.item_code))
     assert result.care_keys == keys
     assert keys.isdisjoint(world[4])
+
+
+def test_the_module_imports_nothing_from_django():
+    code = ("import sys, jigi.health.valuation; "
+            "sys.exit(any(m.startswith('django') for m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -7,10 +7,13 @@ beneficiary per year, quantity limits, age limits, waiting periods (stage) after
 after a lapse, exclusions.
 
 One call adjudicates a batch: `adjudicate(claims, package=..., tariffs=..., coverages=...,
-today=..., paid_keys=...)`. Claims are processed in a fixed order, care date then claim id,
-whatever order they are given in, because ceilings and duplicates are first come, first
-served. Each line gets a status and coded reasons; the service layer persists the results,
-the updated consumption of ceilings and the care keys of the lines it may pay.
+today=..., paid_keys=..., prior_events=...)`. Claims are processed in a fixed order, care
+date then claim id, whatever order they are given in, because ceilings and duplicates are first
+come, first served. An event (one beneficiary at one provider on one day) carries the
+per-event ceilings and quantity limits across the claims entered for it. Each line gets a
+status and coded reasons; the service layer persists the results, the updated consumption of
+yearly ceilings, the events' use and the care keys of the lines it may pay. The reason codes
+and a worked example are in docs/health-valuation.md.
 
 Money rule: every amount is an `int` of francs CFA. Per line, `allowed` = allowed unit price x
 allowed quantity; the mutual share is `allowed x share_bp / 10,000` rounded DOWN to the franc
