@@ -164,50 +164,25 @@ def make_family(world, *, unit: Unit | None = None, user: str = "mutual_manager"
     return Family(head, wives, kids, hh, old)
 
 
-@dataclass
-class Enrolled:
-    coverage: Coverage
-    beneficiaries: list[Beneficiary]
-    skipped: list = field(default_factory=list)
-
-
 def make_coverage(world, family: Family, *, package: BenefitPackage, mutual: Unit | None = None,
                   user: str = "mutual_manager", enrolled_on: date = ENROLLED_ON,
-                  paid_through: date | None = None) -> Enrolled:
-    """Enrol `family` (head, spouses, children; over-age children are refused) and pay the card
-    fee and the contributions from the enrolment month through `paid_through`'s month (none
-    when None). Returns `.coverage`, `.beneficiaries` (head first), `.skipped`."""
-    # Interim: rows written directly until the enrolment and contribution services land.
-    from jigi.health.models import ContributionDue
-    from jigi.people.models import Membership
+                  paid_through: date | None = None):
+    """Enrol `family` from its household through the service (head, spouses, children;
+    over-age children are left out, in `.skipped`), and, when `paid_through` is given, pay in
+    cash the card fee and the contributions of every period up to it. Returns the Enrolment
+    (`.coverage`, `.beneficiaries` head first, `.skipped`)."""
+    from jigi.health.selectors import contribution_quote
+    from jigi.health.services import contribution_pay, coverage_enrol
 
     mutual = mutual or world.mutual_1
-    n = Coverage.objects.count() + 1
-    membership = Membership.objects.filter(person=family.head, unit=mutual).first()
-    cov = Coverage.objects.create(
-        organisation=mutual.organisation, mutual=mutual, package=package, member=family.head,
-        membership=membership, household=family.household, number=f"{mutual.code}-F{n:06d}",
-        enrolled_on=enrolled_on, covered_from=enrolled_on + timedelta(days=package.waiting_days),
-        paid_through=None, card_fee_paid=paid_through is not None,
-        renewal_due=date(enrolled_on.year + 1, enrolled_on.month, enrolled_on.day),
-        created_by=world.users[user])
-    bens = []
-    for i, (p, rel) in enumerate([(family.head, "head")] + [(s, "spouse") for s in family.spouses]
-                                 + [(c, "child") for c in family.children]):
-        bens.append(Beneficiary.objects.create(
-            coverage=cov, person=p, relation=rel, card_number=f"{mutual.code}-{n:04d}{i:02d}-0",
-            since=enrolled_on))
+    result = coverage_enrol(acting_user=world.users[user], mutual=mutual, package=package,
+                            member=family.head, household=family.household, on=enrolled_on)
     if paid_through is not None:
-        start = date(enrolled_on.year, enrolled_on.month, 1)
-        while start <= paid_through:
-            end = month_end(start)
-            ContributionDue.objects.create(coverage=cov, period_start=start, period_end=end,
-                                           amount=package.contribution * len(bens),
-                                           paid=package.contribution * len(bens))
-            cov.paid_through = end
-            start = end + timedelta(days=1)
-        cov.save()
-    return Enrolled(cov, bens, [(p, "AGE_LIMIT") for p in family.too_old])
+        amount = contribution_quote(result.coverage, through=paid_through).total
+        contribution_pay(acting_user=world.users[user], coverage=result.coverage,
+                         amount=amount, on=enrolled_on)
+        result.coverage.refresh_from_db()
+    return result
 
 
 def month_end(d: date) -> date:
@@ -223,6 +198,13 @@ def today(time_machine):
 
 @pytest.fixture
 def health(world, today) -> Health:
+    from jigi.health.services import (
+        arrears_run,
+        convention_create,
+        mutual_profile_save,
+        provider_create,
+        provider_staff_link,
+    )
     from jigi.health.setup import health_setup
 
     users = world.users
@@ -234,22 +216,20 @@ def health(world, today) -> Health:
 
     packages = health_setup(organisation=world.orgs.utm, acting_user=admin)
     amv = packages["AMV"]
-    # Interim: rows written directly until the mutual and provider services land.
-    profile = MutualProfile.objects.create(
-        unit=world.mutual_1, area_kind="urban", area="Commune IV du District de Bamako",
-        target_population=12_000, founded_on=date(2001, 3, 10),
-        last_general_assembly=date(2026, 3, 14))
-    provider = Provider.objects.create(
-        organisation=world.orgs.utm, code="CSCOM-HAM", name="CSCom de Hamdallaye", kind="cscom",
-        region="Bamako", cercle="Commune IV", commune="Commune IV", village="Hamdallaye",
-        phone="+22320220000")
-    provider.staff.add(users["clinic"])
-    convention = Convention.objects.create(provider=provider, mutual=None,
-                                           reference="UTM-CONV-2025-01",
-                                           valid_from=date(2025, 1, 1))
-    TariffItem.objects.bulk_create([
-        TariffItem(convention=convention, code=c, label=label, kind=k, group=g, price=p,
-                   max_quantity=q) for c, label, k, g, p, q in TARIFF])
+    profile = mutual_profile_save(
+        acting_user=users["mutual_manager"], mutual=world.mutual_1, area_kind="urban",
+        area="Commune IV du District de Bamako", target_population=12_000,
+        founded_on=date(2001, 3, 10), last_general_assembly=date(2026, 3, 14))
+    provider = provider_create(acting_user=admin, code="CSCOM-HAM",
+                               name="CSCom de Hamdallaye", kind="cscom", region="Bamako",
+                               cercle="Commune IV", commune="Commune IV", village="Hamdallaye",
+                               phone="+22320220000")
+    provider_staff_link(acting_user=admin, provider=provider, user=users["clinic"])
+    convention = convention_create(
+        acting_user=admin, provider=provider, mutual=None, reference="UTM-CONV-2025-01",
+        valid_from=date(2025, 1, 1),
+        items=[{"code": c, "label": label, "kind": k, "group": g, "price": p,
+                "max_quantity": q} for c, label, k, g, p, q in TARIFF])
 
     family = make_family(world, last_name="Traoré", spouses=2, children=3, too_old=1)
     enrolled = make_coverage(world, family, package=amv, paid_through=month_end(TODAY))
@@ -259,6 +239,9 @@ def health(world, today) -> Health:
                         spouses=1, children=1)
     other_enrolled = make_coverage(world, other, package=amv, mutual=world.mutual_2,
                                    user="manager_2", paid_through=month_end(TODAY))
+    # Close of business up to date: advances of the months begun are income (701).
+    for mutual in (world.mutual_1, world.mutual_2):
+        arrears_run(mutual=mutual, on=TODAY)
 
     return Health(
         world=world, today=TODAY, users=users, profile=profile, package=amv,

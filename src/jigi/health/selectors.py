@@ -1,0 +1,509 @@
+"""Reads of the UTM coverage side: mutuals, packages, coverages and beneficiaries, the
+contribution schedule and payments, standing orders, agreements, providers, conventions and
+tariffs, and the eligibility check at the point of care.
+
+Every `get_<thing>_for_user` returns 404 for what the user may not see. Health data (members,
+coverages, contributions) is seen by the mutual's staff (manager, claims officers) and the
+union administrator; clinic staff only check eligibility (coverage status, never the payments
+or the claims history); a Kondo teller or an MTC organiser sees none of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
+
+from jigi.core.errors import ApplicationError, Forbidden, NotFound
+from jigi.health import eligibility as el
+from jigi.health.cards import CardNumberError, normalise_card
+from jigi.health.models import (
+    Beneficiary,
+    BenefitPackage,
+    BenefitRule,
+    BenefitUsage,
+    Contribution,
+    ContributionDue,
+    Convention,
+    Coverage,
+    CoverageStatus,
+    GroupAgreement,
+    MutualProfile,
+    Provider,
+    ServiceGroup,
+    StandingOrder,
+    SuspensionPeriod,
+    TariffItem,
+)
+from jigi.health.services._common import (
+    CLINIC_ROLES,
+    MUTUAL_STAFF_ROLES,
+    today,
+)
+from jigi.orgs.models import Unit, UnitKind
+from jigi.orgs.scoping import user_scope
+from jigi.people.phones import PhoneError, normalize_mali_phone
+from jigi.people.selectors import age_on
+
+HEALTH_ROLES = MUTUAL_STAFF_ROLES | CLINIC_ROLES
+
+
+def _pk(value: Any) -> int | None:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    # Ids beyond 64 bits cannot exist (and overflow SQLite's integers).
+    return pk if 0 < pk < 2**63 else None
+
+
+# --- mutuals and packages ---------------------------------------------------------------------
+
+
+def mutuals_visible(user) -> QuerySet[Unit]:
+    """The mutuals whose members and contributions the user sees, with their profile."""
+    scope = user_scope(user)
+    return (Unit.objects.filter(scope.unit_q(roles=MUTUAL_STAFF_ROLES), kind=UnitKind.MUTUAL)
+            .select_related("organisation", "mutual_profile").order_by("code"))
+
+
+def get_mutual_visible(user, pk: Any) -> Unit:
+    pk = _pk(pk)
+    unit = mutuals_visible(user).filter(pk=pk).first() if pk else None
+    if unit is None:
+        raise NotFound("mutual_not_found", _("Mutual not found."))
+    return unit
+
+
+def profile_of(mutual: Unit) -> MutualProfile | None:
+    return MutualProfile.objects.filter(unit=mutual).first()
+
+
+def packages_visible(user) -> QuerySet[BenefitPackage]:
+    """Union-wide packages for the union's health staff, and the own packages of the mutuals
+    the user works for."""
+    scope = user_scope(user)
+    if scope.is_superuser:
+        qs = BenefitPackage.objects.all()
+    else:
+        orgs = {g.organisation_id for g in scope.grants if g.role in HEALTH_ROLES}
+        qs = BenefitPackage.objects.filter(
+            Q(mutual__isnull=True, organisation_id__in=orgs)
+            | Q(mutual__in=Unit.objects.filter(scope.unit_q(roles=HEALTH_ROLES))))
+    return qs.select_related("mutual").prefetch_related("rules").order_by("code", "pk")
+
+
+def get_package_for_user(user, pk: Any) -> BenefitPackage:
+    pk = _pk(pk)
+    package = packages_visible(user).filter(pk=pk).first() if pk else None
+    if package is None:
+        raise NotFound("package_not_found", _("Package not found."))
+    return package
+
+
+def packages_offered(mutual: Unit, on: date | None = None) -> QuerySet[BenefitPackage]:
+    """What a mutual can enrol families under on `on`: the union's packages and its own."""
+    on = on or today()
+    return (BenefitPackage.objects.filter(
+        Q(mutual__isnull=True) | Q(mutual=mutual), organisation_id=mutual.organisation_id,
+        active=True, valid_from__lte=on).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on)).prefetch_related("rules")
+        .order_by("code"))
+
+
+# --- coverages --------------------------------------------------------------------------------
+
+
+def coverages_visible(user) -> QuerySet[Coverage]:
+    scope = user_scope(user)
+    return Coverage.objects.filter(scope.unit_q("mutual__", roles=MUTUAL_STAFF_ROLES))
+
+
+def coverage_list(user, *, mutual: Unit | None = None, status: str = "", q: str = ""
+                  ) -> QuerySet[Coverage]:
+    """Coverages the user sees, newest first; `q` matches a policy number, a card number, or
+    the start of the member's name."""
+    qs = coverages_visible(user).select_related("member", "package", "mutual")
+    if mutual is not None:
+        qs = qs.filter(mutual=mutual)
+    if status:
+        qs = qs.filter(status=status)
+    q = (q or "").strip()
+    if q:
+        try:
+            card = normalise_card(q)
+        except CardNumberError:
+            card = None
+        match = Q(number__iexact=q) | Q(member__search_name__startswith=q.lower())
+        if card:
+            match |= Q(beneficiaries__card_number=card)
+        qs = qs.filter(match).distinct()
+    return qs.order_by("-pk")
+
+
+def get_coverage_for_user(user, pk: Any) -> Coverage:
+    pk = _pk(pk)
+    cov = (coverages_visible(user).select_related("member", "package", "mutual", "agreement",
+                                                  "household").filter(pk=pk).first()
+           if pk else None)
+    if cov is None:
+        raise NotFound("coverage_not_found", _("Coverage not found."))
+    return cov
+
+
+def beneficiaries_of(coverage: Coverage, *, current_only: bool = False
+                     ) -> QuerySet[Beneficiary]:
+    qs = Beneficiary.objects.filter(coverage=coverage).select_related("person")
+    if current_only:
+        qs = qs.filter(until__isnull=True)
+    return qs.order_by("pk")
+
+
+def get_beneficiary_for_user(user, pk: Any) -> Beneficiary:
+    pk = _pk(pk)
+    ben = (Beneficiary.objects.filter(coverage__in=coverages_visible(user), pk=pk)
+           .select_related("person", "coverage", "coverage__mutual", "coverage__package")
+           .first() if pk else None)
+    if ben is None:
+        raise NotFound("beneficiary_not_found", _("Beneficiary not found."))
+    return ben
+
+
+def dues_of(coverage: Coverage) -> QuerySet[ContributionDue]:
+    return ContributionDue.objects.filter(coverage=coverage).order_by("period_start")
+
+
+def payments_of(coverage: Coverage) -> QuerySet[Contribution]:
+    """Payments and reversal receipts, newest first (`reversed_by` set on a reversed one)."""
+    return (Contribution.objects.filter(coverage=coverage)
+            .select_related("reversed_by", "created_by").order_by("-paid_on", "-pk"))
+
+
+def get_contribution_for_user(user, pk: Any) -> Contribution:
+    pk = _pk(pk)
+    row = (Contribution.objects.filter(coverage__in=coverages_visible(user), pk=pk)
+           .select_related("coverage", "coverage__mutual", "coverage__package").first()
+           if pk else None)
+    if row is None:
+        raise NotFound("contribution_not_found", _("Contribution not found."))
+    return row
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a family pays to be up to date through `through`: the card fee if unpaid and the
+    dues of the periods begun by then."""
+
+    through: date
+    card_fee: int
+    dues: int
+
+    @property
+    def total(self) -> int:
+        return self.card_fee + self.dues
+
+
+def contribution_quote(coverage: Coverage, *, through: date | None = None) -> Quote:
+    from jigi.health.services.contributions import quote
+
+    through = through or today()
+    card, owed = quote(coverage, through)
+    return Quote(through, card, owed)
+
+
+def amount_owed(coverage: Coverage, on: date | None = None) -> int:
+    """Dues of the scheduled periods begun by `on` not yet paid (the arrears)."""
+    on = on or today()
+    agg = ContributionDue.objects.filter(coverage=coverage, period_start__lte=on).aggregate(
+        a=Sum("amount"), p=Sum("paid"))
+    return (agg["a"] or 0) - (agg["p"] or 0)
+
+
+def suspensions_of(coverage: Coverage) -> QuerySet[SuspensionPeriod]:
+    return SuspensionPeriod.objects.filter(coverage=coverage).order_by("start")
+
+
+def standing_orders_of(coverage: Coverage) -> QuerySet[StandingOrder]:
+    return StandingOrder.objects.filter(coverage=coverage).select_related("account").order_by(
+        "-pk")
+
+
+def get_standing_order_for_user(user, pk: Any) -> StandingOrder:
+    pk = _pk(pk)
+    row = (StandingOrder.objects.filter(coverage__in=coverages_visible(user), pk=pk)
+           .select_related("coverage", "coverage__mutual", "account").first() if pk else None)
+    if row is None:
+        raise NotFound("order_not_found", _("Standing order not found."))
+    return row
+
+
+def agreements_visible(user) -> QuerySet[GroupAgreement]:
+    scope = user_scope(user)
+    return (GroupAgreement.objects.filter(scope.unit_q("mutual__", roles=MUTUAL_STAFF_ROLES))
+            .select_related("mutual", "package", "partner", "partner_unit").order_by("-pk"))
+
+
+def get_agreement_for_user(user, pk: Any) -> GroupAgreement:
+    pk = _pk(pk)
+    row = agreements_visible(user).filter(pk=pk).first() if pk else None
+    if row is None:
+        raise NotFound("agreement_not_found", _("Agreement not found."))
+    return row
+
+
+# --- providers, conventions, tariffs ----------------------------------------------------------
+
+
+def providers_visible(user) -> QuerySet[Provider]:
+    """The union's providers, for its health staff (clinic staff included)."""
+    scope = user_scope(user)
+    qs = Provider.objects.all()
+    if not scope.is_superuser:
+        orgs = {g.organisation_id for g in scope.grants if g.role in HEALTH_ROLES}
+        qs = qs.filter(organisation_id__in=orgs)
+    return qs.order_by("name", "pk")
+
+
+def get_provider_for_user(user, pk: Any) -> Provider:
+    pk = _pk(pk)
+    row = providers_visible(user).select_related("organisation").filter(pk=pk).first() \
+        if pk else None
+    if row is None:
+        raise NotFound("provider_not_found", _("Provider not found."))
+    return row
+
+
+def providers_of_staff(user) -> QuerySet[Provider]:
+    """The active providers a clinic staff user works at."""
+    return Provider.objects.filter(staff=user, active=True).order_by("name")
+
+
+def conventions_of(provider: Provider) -> QuerySet[Convention]:
+    return (Convention.objects.filter(provider=provider).select_related("mutual")
+            .order_by("-valid_from", "pk"))
+
+
+def get_convention_for_user(user, pk: Any) -> Convention:
+    pk = _pk(pk)
+    row = (Convention.objects.filter(provider__in=providers_visible(user), pk=pk)
+           .select_related("provider", "provider__organisation", "mutual").first()
+           if pk else None)
+    if row is None:
+        raise NotFound("convention_not_found", _("Convention not found."))
+    return row
+
+
+@dataclass(frozen=True)
+class Tariff:
+    """The convention in force and its items by code (upper case)."""
+
+    convention: Convention
+    items: dict[str, TariffItem]
+
+    @property
+    def tolerance_pct(self) -> int:
+        return self.convention.tolerance_pct
+
+    def item(self, code: str) -> TariffItem | None:
+        return self.items.get((code or "").strip().upper())
+
+
+def convention_in_force(provider: Provider | int, mutual: Unit | int | None,
+                        on_date: date) -> Convention | None:
+    """The convention of `provider` in force on `on_date` for `mutual`: the mutual's own if
+    it has one then, otherwise the union-wide one."""
+    provider_id = getattr(provider, "pk", provider)
+    mutual_id = getattr(mutual, "pk", mutual)
+    rows = list(Convention.objects.filter(
+        Q(mutual_id=mutual_id) | Q(mutual__isnull=True) if mutual_id else Q(mutual__isnull=True),
+        provider_id=provider_id, valid_from__lte=on_date).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on_date)).order_by("-valid_from"))
+    own = [c for c in rows if c.mutual_id is not None]
+    return (own or rows or [None])[0]
+
+
+def tariff_for(provider: Provider | int, mutual: Unit | int | None, on_date: date
+               ) -> Tariff | None:
+    """The tariff a claim of `provider` for a beneficiary of `mutual` is checked against on
+    `on_date` (mutual-specific convention first, else union-wide), or None (no convention)."""
+    convention = convention_in_force(provider, mutual, on_date)
+    if convention is None:
+        return None
+    return Tariff(convention, {i.code.upper(): i for i in convention.items.all()})
+
+
+# --- eligibility at the point of care ---------------------------------------------------------
+
+REASON_TEXT = {
+    el.NOT_A_BENEFICIARY: _("Not a beneficiary on this date."),
+    el.ENDED: _("Coverage ended."),
+    el.WAITING_PERIOD: _("Waiting period: covered from %(date)s."),
+    el.SUSPENDED_ARREARS: _("Suspended for unpaid contributions: %(amount)s F CFA due."),
+    el.AGE_LIMIT: _("Outside the age limit of the package."),
+    el.SERVICE_NOT_COVERED: _("This service is not covered by the package."),
+    el.CEILING_REACHED: _("The yearly ceiling of this service is reached."),
+}
+
+
+def reason_text(reason: el.Reason) -> str:
+    text = REASON_TEXT.get(reason.code)
+    if text is None:
+        return reason.code
+    if reason.code == el.WAITING_PERIOD:
+        return str(text) % {"date": reason.until.isoformat() if reason.until else "?"}
+    if reason.code == el.SUSPENDED_ARREARS:
+        return str(text) % {"amount": f"{reason.amount or 0:,}".replace(",", "\u202f")}
+    return str(text)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One beneficiary found by the check, and the decision for him."""
+
+    beneficiary: Beneficiary
+    age: int | None
+    decision: el.Decision
+    in_network: bool | None  # the provider has a convention for his mutual on the date
+
+
+@dataclass(frozen=True)
+class EligibilityAnswer:
+    on: date
+    group: str | None
+    matches: list[Match]
+
+    @property
+    def covered(self) -> bool:
+        return any(m.decision.covered for m in self.matches)
+
+    @property
+    def reasons(self) -> tuple[el.Reason, ...]:
+        if not self.matches:
+            return (el.Reason(el.NOT_A_BENEFICIARY),)
+        return () if self.covered else self.matches[0].decision.reasons
+
+
+def _eligibility_filter(user, provider: Provider | None) -> Q:
+    """Which beneficiaries the user may check: those of the mutuals she works for, and every
+    card of the union for clinic staff linked to an active provider (403 otherwise)."""
+    scope = user_scope(user)
+    if scope.is_superuser:
+        return Q()
+    if not scope.sees_health_data:
+        raise Forbidden("forbidden", _("The eligibility check is for health staff."))
+    allowed = Q(pk__in=[])
+    if scope.has_role(*MUTUAL_STAFF_ROLES):
+        allowed |= scope.unit_q("coverage__mutual__", roles=MUTUAL_STAFF_ROLES)
+    clinic_orgs = {g.organisation_id for g in scope.grants if g.role in CLINIC_ROLES}
+    if clinic_orgs:
+        linked = set(providers_of_staff(user).values_list("pk", flat=True))
+        if provider is not None and provider.pk not in linked and not scope.has_role(
+                *MUTUAL_STAFF_ROLES):
+            raise Forbidden("not_your_provider",
+                            _("You check cards only for the providers you work at."))
+        if linked:
+            allowed |= Q(coverage__organisation_id__in=clinic_orgs)
+        elif not scope.has_role(*MUTUAL_STAFF_ROLES):
+            raise Forbidden("no_provider",
+                            _("You are not linked to any provider: ask the union to link you."))
+    return allowed
+
+
+def _invalid(field: str, message: Any) -> ApplicationError:
+    return ApplicationError("invalid", _("Some fields are not valid."), {field: message},
+                            status_code=422)
+
+
+def eligibility_check(user, *, card: str | None = None, phone: str | None = None,
+                      on: date | None = None, group: str | None = None,
+                      provider: Provider | None = None) -> EligibilityAnswer:
+    """Who is behind this card number (or phone: several beneficiaries may share the family's
+    phone) and are they covered on `on` (today by default), for `group` when given: the
+    reasons why not and the co-payment of each service group. A card with a wrong check digit
+    is refused (422) before any lookup; an unknown card or one the user may not check gives no
+    match (NOT_A_BENEFICIARY), which tells nothing about other mutuals.
+
+    A few indexed queries whatever the size of the union: the beneficiaries with their coverage
+    and package, the packages' rules, suspensions, this year's usage, and the arrears of a
+    suspended coverage."""
+    on = on or today()
+    if group is not None and group not in ServiceGroup.values:
+        raise _invalid("group", _("Choose one of the allowed values."))
+    if bool(card) == bool(phone):
+        raise _invalid("card", _("Give a card number or a phone number."))
+    allowed = _eligibility_filter(user, provider)
+    base = Beneficiary.objects.select_related(
+        "person", "coverage", "coverage__package", "coverage__mutual", "coverage__agreement")
+    if card:
+        try:
+            number = normalise_card(card)
+        except CardNumberError as exc:
+            message = (_("This card number has a typing error (check digit).")
+                       if str(exc) == "check" else _("This is not a card number."))
+            raise _invalid("card", message) from None
+        rows = list(base.filter(allowed, card_number=number)[:1])
+    else:
+        try:
+            number = normalize_mali_phone(phone or "")
+        except PhoneError:
+            raise _invalid("phone", _("Enter a Mali number: +223 and 8 digits.")) from None
+        from jigi.people.models import Person
+
+        persons = list(Person.objects.filter(phone=number, merged_into__isnull=True)
+                       .values_list("pk", flat=True)[:20])
+        coverages = list(Coverage.objects.filter(member_id__in=persons)
+                         .values_list("pk", flat=True)[:50])
+        rows = list(base.filter(allowed).filter(
+            Q(person_id__in=persons) | Q(coverage_id__in=coverages))
+            .order_by("coverage__status", "coverage_id", "pk")[:30])
+    return EligibilityAnswer(on, group, _decide_all(rows, on, group, provider))
+
+
+def _decide_all(rows: list[Beneficiary], on: date, group: str | None,
+                provider: Provider | None) -> list[Match]:
+    if not rows:
+        return []
+    package_ids = {b.coverage.package_id for b in rows}
+    coverage_ids = {b.coverage_id for b in rows}
+    rules: dict[int, dict[str, el.Rule]] = {pk: {} for pk in package_ids}
+    for r in BenefitRule.objects.filter(package_id__in=package_ids):
+        rules[r.package_id][r.group] = el.Rule(
+            r.group, r.mutual_share_pct, r.ceiling_per_event, r.ceiling_per_year,
+            r.max_quantity, r.min_age, r.max_age)
+    suspensions: dict[int, list[el.Suspension]] = {pk: [] for pk in coverage_ids}
+    for s in SuspensionPeriod.objects.filter(coverage_id__in=coverage_ids, start__lte=on).filter(
+            Q(end__isnull=True) | Q(end__gte=on)):
+        suspensions[s.coverage_id].append(el.Suspension(s.start, s.end, s.reason))
+    usage: dict[int, dict[str, int]] = {b.pk: {} for b in rows}
+    for u in BenefitUsage.objects.filter(beneficiary_id__in=list(usage), year=on.year):
+        usage[u.beneficiary_id][u.group] = u.amount
+    owed = {}
+    late = [pk for pk, ss in suspensions.items() if any(s.reason == "arrears" for s in ss)]
+    if late:
+        for row in (ContributionDue.objects.filter(coverage_id__in=late, period_start__lte=on)
+                    .values("coverage_id").annotate(a=Sum("amount"), p=Sum("paid"))):
+            owed[row["coverage_id"]] = row["a"] - row["p"]
+    in_network: dict[int, bool] = {}
+    if provider is not None:
+        for mutual_id in {b.coverage.mutual_id for b in rows}:
+            in_network[mutual_id] = convention_in_force(provider, mutual_id, on) is not None
+    out = []
+    for b in rows:
+        cov = b.coverage
+        package = cov.package
+        facts = el.Facts(
+            on=on, relation=b.relation, since=b.since, until=b.until,
+            age=age_on(b.person, on), age_at_since=age_on(b.person, b.since),
+            enrolled_on=cov.enrolled_on, covered_from=cov.covered_from,
+            ended_on=cov.ended_on if cov.status == CoverageStatus.ENDED else None,
+            waiting_days=package.waiting_days,
+            waiting_waived=bool(cov.agreement and cov.agreement.waiting_waived),
+            child_max_age=package.child_max_age, rules=rules[package.pk],
+            suspensions=tuple(suspensions[cov.pk]), amount_due=owed.get(cov.pk, 0),
+            usage=usage[b.pk])
+        out.append(Match(b, facts.age, el.decide(facts, group),
+                         in_network.get(cov.mutual_id) if provider is not None else None))
+    return out
