@@ -9,19 +9,24 @@ exists.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.errors import Forbidden, NotFound
+from jigi.health import reinsurance as rs
 from jigi.health import valuation
 from jigi.health.models import (
+    Beneficiary,
     Claim,
     ClaimEvent,
     ClaimLine,
     ClaimStatus,
+    Contribution,
     PaymentBatch,
     PreventionSession,
     Provider,
@@ -288,3 +293,99 @@ def get_prevention_session_for_user(user, pk: Any) -> PreventionSession:
 
 def prevention_attendees(session: PreventionSession) -> QuerySet[Person]:
     return session.attendees.order_by("last_name", "first_name", "pk")
+
+
+# --- reinsurance inputs -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReinsuranceInputs:
+    """A mutual's year as the reinsurance module reads it."""
+
+    contributions: tuple[rs.Contribution, ...]
+    claims: tuple[rs.ClaimCost, ...]
+    exposures: tuple[rs.Exposure, ...]
+
+
+def _month_bounds(year: int, month: int) -> tuple[date, date]:
+    start = date(year, month, 1)
+    nxt = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return start, nxt - timedelta(days=1)
+
+
+def beneficiaries_by_month(mutual_ids, year: int) -> dict[int, list[int]]:
+    """Beneficiaries covered at some point of each month of `year`, per mutual: one grouped
+    statement with a filtered count per month."""
+    counts = {}
+    for month in range(1, 13):
+        start, end = _month_bounds(year, month)
+        counts[f"m{month}"] = Count("pk", filter=(
+            Q(since__lte=end) & (Q(until__isnull=True) | Q(until__gte=start))
+            & Q(coverage__enrolled_on__lte=end)
+            & (Q(coverage__ended_on__isnull=True) | Q(coverage__ended_on__gte=start))))
+    rows = (Beneficiary.objects.filter(coverage__mutual_id__in=mutual_ids)
+            .values("coverage__mutual_id").annotate(**counts))
+    return {r["coverage__mutual_id"]: [r[f"m{m}"] for m in range(1, 13)] for r in rows}
+
+
+def _local_day(moment) -> date:
+    return timezone.localtime(moment).date()
+
+
+def reinsurance_inputs(mutual: Unit, year: int) -> ReinsuranceInputs:
+    """The contributions a mutual received (net of card fees and reversals) by day, the
+    mutual's share of each claim it approved for payment, by the day of approval, and its
+    beneficiaries per month, for one calendar year.
+
+    A claim counts on the day it was approved (the mutual's liability), paid yet or not: a
+    stable date, so a claim settled in one quarter's statement never moves to another quarter
+    when the payment batch goes out later. Claims of one person at one provider on one day are
+    one event (the first claim's id), for a treaty whose excess of loss is per event.
+    """
+    contributions = tuple(
+        rs.Contribution(on, amount) for on, amount in
+        Contribution.objects.filter(
+            mutual=mutual, paid_on__year=year, reversed_by__isnull=True,
+            reverses__isnull=True).values("paid_on").annotate(
+            net=Sum(F("amount") - F("card_fee"))).values_list("paid_on", "net").order_by(
+            "paid_on") if amount and amount > 0)
+    start = timezone.make_aware(datetime.combine(date(year, 1, 1), time.min))
+    end = timezone.make_aware(datetime.combine(date(year, 12, 31), time.max))
+    rows = Claim.objects.filter(
+        mutual=mutual, status__in=(ClaimStatus.APPROVED, ClaimStatus.PAID),
+        decided_at__range=(start, end), mutual_share__gt=0).order_by("pk").values_list(
+        "pk", "decided_at", "mutual_share", "beneficiary_id", "provider_id", "care_date")
+    first_of_event: dict[tuple, int] = {}
+    claims = []
+    for pk, decided_at, share, ben, provider, care_date in rows:
+        event = first_of_event.setdefault((ben, provider, care_date), pk)
+        claims.append(rs.ClaimCost(pk, _local_day(decided_at), share, event))
+    months = beneficiaries_by_month([mutual.pk], year).get(mutual.pk, [0] * 12)
+    exposures = tuple(rs.Exposure(date(year, m, 1), n) for m, n in enumerate(months, start=1)
+                      if n)
+    return ReinsuranceInputs(contributions, tuple(claims), exposures)
+
+
+def treaty_in_force(mutual: Unit, year: int) -> ReinsuranceTreaty | None:
+    """The mutual's active treaty covering most of `year` (the latest one if several)."""
+    return (ReinsuranceTreaty.objects.filter(
+        mutual=mutual, active=True, valid_from__lte=date(year, 12, 31),
+        valid_until__gte=date(year, 1, 1)).order_by("-valid_from", "-pk").first())
+
+
+def treaty_terms_of(treaty: ReinsuranceTreaty) -> rs.Treaty:
+    return rs.treaty_from_terms(treaty.terms, valid_from=treaty.valid_from,
+                                valid_to=treaty.valid_until)
+
+
+def reinsurance_simulation(mutual: Unit, year: int, *, terms: rs.Treaty | None = None,
+                           with_treaty: bool = True) -> rs.Simulation:
+    """How the mutual's year ends with and without reinsurance: with `terms` (a treaty being
+    considered on the simulation screen), else the treaty in force that year, if any."""
+    treaty = terms
+    if treaty is None and with_treaty:
+        row = treaty_in_force(mutual, year)
+        treaty = treaty_terms_of(row) if row is not None else None
+    data = reinsurance_inputs(mutual, year)
+    return rs.simulate(treaty, year, contributions=data.contributions, claims=data.claims,
+                       exposures=data.exposures)
