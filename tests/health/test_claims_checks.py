@@ -64,18 +64,30 @@ def test_suspended_for_arrears(health):
 
 
 def test_care_after_a_lapse_waits_the_lapse_period(health):
-    # Suspended 60 to 20 days ago: the package's 30 days after a lapse run from 19 days ago.
+    # Suspended for arrears 60 to 20 days ago, reinstated 19 days ago with the package's 30
+    # days of waiting after a lapse (the rows the contributions service writes).
+    resumed = health.today - timedelta(days=19)
     SuspensionPeriod.objects.create(coverage=health.coverage,
                                     start=health.today - timedelta(days=60),
-                                    end=health.today - timedelta(days=20))
-    during = submit(health, days_ago=5)
-    after_lapse_stage = submit(health, LineIn("GE", 1, 1_000), days_ago=5,
-                               ben=health.spouses[0])
+                                    end=resumed - timedelta(days=1), reason="arrears")
+    SuspensionPeriod.objects.create(coverage=health.coverage, start=resumed,
+                                    end=resumed + timedelta(days=29), reason="waiting")
+    during_stage = submit(health, days_ago=5)
+    during_arrears = submit(health, LineIn("GE", 1, 1_000), days_ago=30, ben=health.spouses[0])
     before = submit(health, days_ago=70)
 
-    assert reasons(during) == [["WAITING_PERIOD"]]
-    assert reasons(after_lapse_stage) == [["WAITING_PERIOD"]]
+    assert reasons(during_stage) == [["WAITING_PERIOD"]]
+    assert reasons(during_arrears) == [["SUSPENDED_ARREARS"]]
     assert before.status == ClaimStatus.VALUED
+
+
+def test_a_child_past_the_age_limit_is_no_longer_covered(health):
+    child = health.children[0]
+    Person.objects.filter(pk=child.person_id).update(birth_year=health.today.year - 19,
+                                                     birth_date=None)
+    claim = submit(health, ben=child)
+
+    assert reasons(claim) == [["NOT_COVERED_ON_DATE"]]
 
 
 def test_not_covered_after_the_coverage_ended(health):
@@ -274,7 +286,7 @@ def test_batch_values_only_care_up_to_the_date_given(health):
     assert (old.status, recent.status) == (ClaimStatus.VALUED, ClaimStatus.ENTERED)
 
 
-def test_mutual_own_convention_overrides_the_union_tariff_item_by_item(health):
+def test_the_mutual_s_own_convention_replaces_the_union_tariff(health):
     from jigi.health.models import Convention, TariffItem
 
     own = Convention.objects.create(provider=health.provider, mutual=health.world.mutual_1,
@@ -286,4 +298,6 @@ def test_mutual_own_convention_overrides_the_union_tariff_item_by_item(health):
     cons, para = claim.lines.order_by("line_no")
     assert cons.tariff_item.convention == own
     assert (cons.allowed, cons.reasons) == (2_000, [])
-    assert para.tariff_item.convention == health.convention
+    # As the clinic's eligibility check and selectors.tariff_for read it: the mutual's own
+    # convention is the whole tariff while in force.
+    assert para.reasons == ["UNKNOWN_ITEM"]

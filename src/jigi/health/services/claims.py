@@ -29,6 +29,7 @@ from jigi.core.audit import audit_log
 from jigi.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from jigi.core.money import MoneyError, to_francs
 from jigi.core.numbering import next_number
+from jigi.health import eligibility as el
 from jigi.health import valuation as v
 from jigi.health.models import (
     Beneficiary,
@@ -40,10 +41,12 @@ from jigi.health.models import (
     ClaimLine,
     ClaimStatus,
     Convention,
+    CoverageStatus,
     Provider,
     SuspensionPeriod,
     TariffItem,
 )
+from jigi.health.selectors import tariff_for
 from jigi.health.selectors_claims import (
     CLINIC_ROLES,
     MANUAL_REASONS,
@@ -51,6 +54,7 @@ from jigi.health.selectors_claims import (
 )
 from jigi.orgs.models import Unit
 from jigi.orgs.scoping import user_scope
+from jigi.people.selectors import age_on
 
 S = ClaimStatus
 # The allowed moves of a claim; anything else is a 409.
@@ -305,10 +309,10 @@ def _claim_create(user, *, mutual: Unit, ben: Beneficiary, provider: Provider, c
         provider=provider, number=f"FS{today.year}-{n:06d}", care_date=care_date,
         discharge_date=discharge_date, diagnosis=diagnosis, status=S.ENTERED,
         claimed=sum(q * p for _c, q, p in lines), entered_by=user, idempotency_key=key)
-    items = tariff_items_for(mutual_id=mutual.pk, provider_id=provider.pk, on=care_date)
+    tariff = tariff_for(provider, mutual, care_date)
     rows = []
     for no, (code, q, p) in enumerate(lines, start=1):
-        item = items.get(code)
+        item = tariff.item(code) if tariff is not None else None
         rows.append(ClaimLine(claim=claim, line_no=no, item_code=item.code if item else code,
                               tariff_item=item, group=item.group if item else "",
                               quantity=q, unit_price=p, claimed=q * p))
@@ -338,7 +342,7 @@ class _ConventionRow:
 
 
 def _in_force(rows: Iterable[_ConventionRow], on: date) -> _ConventionRow | None:
-    # Overlapping conventions: the most recent one applies.
+    # Overlapping conventions: the most recent one applies (as selectors.convention_in_force).
     best = None
     for row in rows:
         if row.in_force(on) and (best is None or (row.valid_from, row.pk) >
@@ -354,30 +358,15 @@ def _conventions(mutual_id: int, provider_ids) -> list[_ConventionRow]:
         "pk", "provider_id", "mutual_id", "valid_from", "valid_until", "tolerance_pct")]
 
 
-def _tariff_key(conventions: list[_ConventionRow], mutual_id: int, on: date
-                ) -> tuple[int | None, int | None] | None:
-    """(union-wide convention, the mutual's own) in force on a date; None when neither is.
-    The mutual's own convention overrides the union-wide tariff item by item."""
-    union = _in_force((c for c in conventions if c.mutual_id is None), on)
+def _tariff_key(conventions: list[_ConventionRow], mutual_id: int, on: date) -> int | None:
+    """The convention a claim of that date is checked against: the mutual's own when it has
+    one in force, else the union-wide one (the rule of selectors.tariff_for, applied here to
+    conventions read once for a whole batch); None without any."""
     own = _in_force((c for c in conventions if c.mutual_id == mutual_id), on)
-    if union is None and own is None:
-        return None
-    return (union.pk if union else None, own.pk if own else None)
-
-
-def tariff_items_for(*, mutual_id: int, provider_id: int, on: date) -> dict[str, TariffItem]:
-    """The tariff a provider applies to a mutual's members on a date, by upper-case item
-    code: the union-wide convention's items, overridden item by item by the mutual's own
-    convention."""
-    key = _tariff_key(_conventions(mutual_id, [provider_id]), mutual_id, on)
-    if key is None:
-        return {}
-    items: dict[str, TariffItem] = {}
-    for conv_pk in key:
-        if conv_pk is not None:
-            for item in TariffItem.objects.filter(convention_id=conv_pk):
-                items[item.code.upper()] = item
-    return items
+    if own is not None:
+        return own.pk
+    union = _in_force((c for c in conventions if c.mutual_id is None), on)
+    return union.pk if union is not None else None
 
 
 # --- adjudication -----------------------------------------------------------------------------
@@ -422,11 +411,18 @@ def claims_adjudicate(*, acting_user, mutual: Unit, through: date | None = None)
 
 
 def _birth_date(birth_date: date | None, birth_year: int | None) -> date | None:
-    # "Né vers 1990": an estimated year is read as 31 December, as supplementary judgments
-    # (jugements supplétifs) usually fix it; ages are then never overstated.
+    # Only a year known ("né vers 1990"): age counted as people.selectors.age_on counts it
+    # (the year's difference), so the clinic's eligibility check and the claim agree.
     if birth_date is not None:
         return birth_date
-    return date(birth_year, 12, 31) if birth_year else None
+    return date(birth_year, 1, 1) if birth_year else None
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return date(day.year + years, 3, 1)
 
 
 @dataclass
@@ -441,7 +437,7 @@ class _Facts:
     paid_keys: set[v.CareKey]
     prior_events: dict[v.EventKey, v.EventUse]
     conventions: dict[int, list[_ConventionRow]]  # provider -> its conventions
-    tariffs: dict[tuple[int | None, int | None], tuple[v.Tariff, dict[str, int]]]
+    tariffs: dict[int, tuple[v.Tariff, dict[str, int]]]  # convention -> tariff, item ids
 
 
 def _load(mutual: Unit, claims: QuerySet[Claim]) -> _Facts:
@@ -455,28 +451,36 @@ def _load(mutual: Unit, claims: QuerySet[Claim]) -> _Facts:
         lines[line[0]].append(line[1:])
     ben_ids = claims.values("beneficiary_id")
     coverage_of: dict[int, dict[str, Any]] = {}
-    for (pk, since, until, birth, birth_year, cov_id, cov_mutual, package_id, enrolled,
-         covered_from, ended_on, status) in Beneficiary.objects.filter(
+    for (pk, relation, since, until, birth, birth_year, cov_id, cov_mutual, package_id,
+         enrolled, covered_from, ended_on, status, waived) in Beneficiary.objects.filter(
             pk__in=ben_ids).values_list(
-            "pk", "since", "until", "person__birth_date", "person__birth_year",
+            "pk", "relation", "since", "until", "person__birth_date", "person__birth_year",
             "coverage_id", "coverage__mutual_id", "coverage__package_id",
             "coverage__enrolled_on", "coverage__covered_from", "coverage__ended_on",
-            "coverage__status"):
+            "coverage__status", "coverage__agreement__waiting_waived"):
         if cov_mutual != mutual.pk:
             continue  # a card of another mutual: not a beneficiary of this one
         coverage_of[pk] = {
-            "coverage_id": cov_id, "package_id": package_id, "since": since, "until": until,
-            "birth": _birth_date(birth, birth_year), "enrolled_on": enrolled,
-            "covered_from": covered_from, "ended_on": ended_on, "status": status,
-            "suspensions": []}
+            "coverage_id": cov_id, "package_id": package_id, "relation": relation,
+            "since": since, "until": until, "birth": _birth_date(birth, birth_year),
+            "birth_date": birth, "birth_year": birth_year, "enrolled_on": enrolled,
+            "covered_from": covered_from, "waived": bool(waived),
+            "ended_on": ended_on if status == CoverageStatus.ENDED else None,
+            "suspensions": [], "resumed": []}
     by_coverage: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for facts in coverage_of.values():
         by_coverage[facts["coverage_id"]].append(facts)
-    for cov_id, start, end in SuspensionPeriod.objects.filter(
+    for cov_id, start, end, reason in SuspensionPeriod.objects.filter(
             coverage_id__in=Beneficiary.objects.filter(pk__in=ben_ids).values("coverage_id")
-    ).values_list("coverage_id", "start", "end"):
+    ).values_list("coverage_id", "start", "end", "reason"):
         for facts in by_coverage.get(cov_id, ()):
-            facts["suspensions"].append((start, end))
+            # A "waiting" period is the stage after a lapse (the contributions service opens
+            # it on reinstatement, as long as the package's waiting_days_lapse): valuation
+            # applies it from the day coverage resumed.
+            if reason == "waiting":
+                facts["resumed"].append(start)
+            else:
+                facts["suspensions"].append((start, end))
     years = {r[3].year for r in rows}
     consumed: dict[tuple[int, str, int], int] = {}
     for ben, year, group, amount in BenefitUsage.objects.filter(
@@ -499,9 +503,10 @@ def _load(mutual: Unit, claims: QuerySet[Claim]) -> _Facts:
         shares[group] = shares.get(group, 0) + share
     prior_events = {k: v.EventUse(*use) for k, use in prior.items()}
     package_ids = {f["package_id"] for f in coverage_of.values()}
-    packages, waiting = _packages(package_ids)
+    packages, settings = _packages(package_ids)
     for facts in coverage_of.values():
-        facts["waiting_days"] = waiting.get(facts["package_id"], 0)
+        facts["waiting_days"], facts["child_max_age"] = settings.get(facts["package_id"],
+                                                                     (0, None))
     conventions: dict[int, list[_ConventionRow]] = defaultdict(list)
     for row in _conventions(mutual.pk, claims.values("provider_id")):
         conventions[row.provider_id].append(row)
@@ -509,8 +514,10 @@ def _load(mutual: Unit, claims: QuerySet[Claim]) -> _Facts:
                   conventions, {})
 
 
-def _packages(package_ids: set[int]) -> tuple[dict[int, v.Package], dict[int, int]]:
-    """The packages as valuation takes them, and each one's waiting days after enrolment."""
+def _packages(package_ids: set[int]
+              ) -> tuple[dict[int, v.Package], dict[int, tuple[int, int]]]:
+    """The packages as valuation takes them, and each one's waiting days after enrolment and
+    children's age limit."""
     groups: dict[int, list[v.ServiceGroup]] = defaultdict(list)
     for (package_id, group, pct, per_event, per_year, max_qty, min_age,
          max_age) in BenefitRule.objects.filter(package_id__in=package_ids).values_list(
@@ -520,22 +527,21 @@ def _packages(package_ids: set[int]) -> tuple[dict[int, v.Package], dict[int, in
             code=group, share_bp=pct * 100, ceiling_per_event=per_event,
             ceiling_per_year=per_year, max_quantity_per_event=max_qty, min_age=min_age,
             max_age=max_age))
-    out, waiting = {}, {}
-    for pk, code, days, lapse_days, exclusions in BenefitPackage.objects.filter(
+    out, settings = {}, {}
+    for pk, code, days, lapse_days, child_max_age, exclusions in BenefitPackage.objects.filter(
             pk__in=package_ids).values_list("pk", "code", "waiting_days", "waiting_days_lapse",
-                                            "exclusions"):
-        waiting[pk] = days
+                                            "child_max_age", "exclusions"):
+        settings[pk] = (days, child_max_age)
         try:
-            # The waiting period after enrolment comes from each coverage (covered_from: the
-            # enrolment service applies the package's stage, or waives it for a group
-            # agreement); the one after a lapse from the package.
+            # The waiting period after enrolment is each beneficiary's (eligibility's rule,
+            # passed as waiting_ends_on); the one after a lapse is the package's.
             out[pk] = v.Package(
                 code=code, groups=tuple(groups[pk]), waiting_days=0,
                 waiting_days_after_lapse=lapse_days,
                 excluded_items=frozenset(str(x).strip().upper() for x in exclusions or ()))
         except v.ValuationError as exc:
             raise _setup_error(exc, f"package {code}") from None
-    return out, waiting
+    return out, settings
 
 
 def _setup_error(exc: v.ValuationError, what: str) -> ApplicationError:
@@ -545,48 +551,60 @@ def _setup_error(exc: v.ValuationError, what: str) -> ApplicationError:
                     {exc.field: exc.message})
 
 
-def _tariff(facts: _Facts, key: tuple[int | None, int | None]
-            ) -> tuple[v.Tariff, dict[str, int]]:
-    cached = facts.tariffs.get(key)
+def _tariff(facts: _Facts, convention_id: int) -> tuple[v.Tariff, dict[str, int]]:
+    cached = facts.tariffs.get(convention_id)
     if cached is not None:
         return cached
-    union_pk, own_pk = key
-    items: dict[str, tuple] = {}
-    for conv_pk in (union_pk, own_pk):  # the mutual's own items override the union's
-        if conv_pk is None:
-            continue
-        for row in TariffItem.objects.filter(convention_id=conv_pk).values_list(
-                "pk", "code", "group", "price", "max_quantity"):
-            items[row[1]] = row
-    tolerance = Convention.objects.filter(pk=own_pk or union_pk).values_list(
+    rows = list(TariffItem.objects.filter(convention_id=convention_id).values_list(
+        "pk", "code", "group", "price", "max_quantity"))
+    tolerance = Convention.objects.filter(pk=convention_id).values_list(
         "tolerance_pct", flat=True).first() or 0
     try:
-        tariff = v.Tariff(items=tuple(v.TariffItem(code, group, price, max_qty)
-                                      for _pk, code, group, price, max_qty in items.values()),
+        tariff = v.Tariff(items=tuple(v.TariffItem(code.upper(), group, price, max_qty)
+                                      for _pk, code, group, price, max_qty in rows),
                           far_above_bp=tolerance * 100)
     except v.ValuationError as exc:
         raise _setup_error(exc, "tariff") from None
-    facts.tariffs[key] = (tariff, {code: row[0] for code, row in items.items()})
-    return facts.tariffs[key]
+    facts.tariffs[convention_id] = (tariff, {row[1].upper(): row[0] for row in rows})
+    return facts.tariffs[convention_id]
 
 
 def _coverage(ben: int, f: dict[str, Any], consumed: dict[tuple[str, int], int]
               ) -> v.Coverage:
+    """What valuation knows of a beneficiary, read as the eligibility check reads it (so the
+    clinic's answer and the claim's agree): covered from the later of enrolment and the day
+    added, to the earlier of leaving and the coverage's end; a child stops being covered after
+    the package's age limit (covered while 18 when it says 18); the waiting period is the
+    beneficiary's own (eligibility.beneficiary_covered_from: a person added later waits from
+    that day, a baby or a group agreement waiving it does not)."""
     start = max(f["enrolled_on"], f["since"])
     ends = [d for d in (f["until"], f["ended_on"]) if d is not None]
+    if f["relation"] == el.CHILD and f["child_max_age"] is not None:
+        if f["birth_date"] is not None:
+            ends.append(_add_years(f["birth_date"], f["child_max_age"] + 1) - timedelta(days=1))
+        elif f["birth_year"]:
+            ends.append(date(f["birth_year"] + f["child_max_age"], 12, 31))
     end = min(ends) if ends else None
     periods = (v.Period(start, end),) if end is None or end >= start else ()
     suspensions = tuple(v.Period(s, e) for s, e in f["suspensions"] if e is None or e >= s)
-    resumed = tuple(e + timedelta(days=1) for _s, e in f["suspensions"] if e is not None)
-    waiting_end = f["covered_from"]
-    if resumed and waiting_end is not None:
-        # covered_from may have moved past a lapse; the stage after a lapse comes from the
-        # package (resumed_on), so care given before the lapse keeps the enrolment stage only.
-        waiting_end = min(waiting_end, f["enrolled_on"] + timedelta(days=f["waiting_days"]))
+    birth = _Born(f["birth_date"], f["birth_year"])
+    waiting_end = el.beneficiary_covered_from(el.Facts(
+        on=start, relation=f["relation"], since=f["since"], until=f["until"], age=None,
+        age_at_since=age_on(birth, f["since"]), enrolled_on=f["enrolled_on"],
+        covered_from=f["covered_from"], ended_on=None, waiting_days=f["waiting_days"],
+        waiting_waived=f["waived"], child_max_age=f["child_max_age"] or 0, rules={}))
     return v.Coverage(
         beneficiary_id=ben, periods=periods, suspensions=suspensions,
-        enrolled_on=f["enrolled_on"], resumed_on=resumed, waiting_ends_on=waiting_end,
-        birth_date=f["birth"], consumed=dict(consumed))
+        enrolled_on=f["enrolled_on"], resumed_on=tuple(f["resumed"]),
+        waiting_ends_on=waiting_end, birth_date=f["birth"], consumed=dict(consumed))
+
+
+@dataclass(frozen=True)
+class _Born:
+    """The two birth fields of a person, as people.selectors.age_on reads them."""
+
+    birth_date: date | None
+    birth_year: int | None
 
 
 _EMPTY_PACKAGE = v.Package(code="-", groups=())
@@ -605,7 +623,7 @@ def _adjudicate(*, mutual: Unit, claims: QuerySet[Claim], acting_user, today: da
     # within the claims gives one more call per version.
     buckets: dict[tuple[int | None, int], list[tuple]] = defaultdict(list)
     versions: dict[int, list] = defaultdict(list)
-    tariff_of: dict[int, tuple[int | None, int | None] | None] = {}
+    tariff_of: dict[int, int | None] = {}
     for row in sorted(facts.claims, key=lambda r: (r[3], r[0])):
         pk, ben, provider, care_date = row[0], row[1], row[2], row[3]
         key = _tariff_key(facts.conventions.get(provider, []), mutual.pk, care_date)
