@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from jigi.core.errors import Forbidden, NotFound
 from jigi.health import reinsurance as rs
 from jigi.health import valuation
+from jigi.health.indicators import Indicators, Period, indicators, union_total
 from jigi.health.models import (
     Beneficiary,
     Claim,
@@ -389,3 +390,32 @@ def reinsurance_simulation(mutual: Unit, year: int, *, terms: rs.Treaty | None =
     data = reinsurance_inputs(mutual, year)
     return rs.simulate(treaty, year, contributions=data.contributions, claims=data.claims,
                        exposures=data.exposures)
+
+
+# --- indicators -------------------------------------------------------------------------------
+
+
+def mutual_indicators(user, mutual: Unit, period: Period) -> Indicators:
+    """One mutual's indicators for its staff (and the union admin)."""
+    get_mutual_for_user(user, mutual.pk, roles=MUTUAL_STAFF_ROLES)
+    return indicators([mutual], period)[0]
+
+
+def union_indicators(user, period: Period) -> tuple[list[Indicators], Indicators]:
+    """Every mutual's indicators and the union's total: the union administrator's view (a
+    mutual manager gets only her own mutual's row)."""
+    mutuals = list(mutuals_for_user(user, roles=MUTUAL_STAFF_ROLES))
+    if not mutuals:
+        raise NotFound("mutual_not_found", _("Mutual not found."))
+    rows = indicators(mutuals, period)
+    return rows, union_total(rows, str(_("Union (all mutuals)")))
+
+
+def ramu_report(user, year: int) -> tuple[list[Indicators], Indicators]:
+    """The report the union hands to the authorities (RAMU, Loi 2018-074): the year's figures
+    of every mutual and the union's total. Union administrator only."""
+    union = get_union_for_user(user)
+    mutuals = list(Unit.objects.filter(organisation_id=union.organisation_id,
+                                       kind=UnitKind.MUTUAL, is_active=True).order_by("code"))
+    rows = indicators(mutuals, Period.year(year))
+    return rows, union_total(rows, str(_("Union (all mutuals)")))
