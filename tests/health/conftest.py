@@ -256,3 +256,40 @@ def health(world, today) -> Health:
         other_family=other, other_coverage=other_enrolled.coverage,
         other_beneficiary=other_enrolled.beneficiaries[0],
     )
+
+
+def counts() -> dict[str, int]:
+    """Rows a refused operation must leave unchanged."""
+    from jigi.core.models import AuditEvent
+    from jigi.health.models import (
+        Contribution,
+        ContributionDue,
+        StandingOrder,
+        SuspensionPeriod,
+    )
+    from jigi.ledger.models import JournalEntry
+    from jigi.people.models import Membership
+    from jigi.savings.models import SavingsTransaction
+
+    models = {"coverage": Coverage, "beneficiary": Beneficiary, "due": ContributionDue,
+              "contribution": Contribution, "order": StandingOrder,
+              "suspension": SuspensionPeriod, "entry": JournalEntry, "membership": Membership,
+              "savings_tx": SavingsTransaction, "audit": AuditEvent}
+    return {name: m.objects.count() for name, m in models.items()}
+
+
+def balances(unit: Unit) -> dict[str, int]:
+    """A book's trial balance as {account code: signed balance}, zero rows left out."""
+    from jigi.ledger.models import Book
+    from jigi.ledger.selectors import trial_balance
+
+    tb = trial_balance(book=Book.objects.get(unit=unit))
+    return {r.code: r.balance for r in tb.rows if r.balance}
+
+
+def person(world, *, unit: Unit | None = None, user: str = "mutual_manager", **fields) -> Person:
+    """One more person registered at a mutual (a name unlike the fixture families')."""
+    data = {"first_name": "Zoumana", "last_name": "Goïta", "sex": "M", "birth_year": 1979,
+            "village": "Bla", "cercle": "Bla", "region": "Ségou"}
+    data.update(fields)
+    return register(world, unit=unit or world.mutual_1, user=user, **data)

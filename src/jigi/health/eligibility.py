@@ -162,6 +162,10 @@ def decide(f: Facts, group: str | None = None) -> Decision:
     start = beneficiary_covered_from(f)
     reasons = _person_reasons(f, start)
     groups = tuple(_group_cover(f, r) for r in sorted(f.rules.values(), key=lambda r: r.group))
+    if reasons and reasons[0].code in (NOT_A_BENEFICIARY, ENDED):
+        # Not on the card that day: nothing about services to add.
+        return Decision(covered=False, reasons=tuple(reasons), groups=groups,
+                        covered_from=start)
     if group is not None:
         chosen = next((g for g in groups if g.group == group), None)
         if chosen is None:
