@@ -174,6 +174,7 @@ def health(request: HttpRequest):
 def _mount() -> None:
     from jigi.credit.api import router as credit_router
     from jigi.health.api import router as health_router
+    from jigi.health.api_claims import router as health_claims_router
     from jigi.ledger.api import router as ledger_router
     from jigi.orgs.api import router as orgs_router
     from jigi.people.api import router as people_router
@@ -185,6 +186,7 @@ def _mount() -> None:
     api.add_router("/savings", savings_router)
     api.add_router("/credit", credit_router)
     api.add_router("/health", health_router)
+    api.add_router("/health", health_claims_router)
 
 
 _mount()
