@@ -189,3 +189,26 @@ def test_api_day_run(health, client_for):
         f"/api/v1/health/mutuals/{health.world.mutual_1.pk}/day-runs", {"on": "2026-11-20"},
         content_type="application/json")
     assert r.status_code == 403
+
+
+def test_cli_setup_and_day(health):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("health", "setup", stdout=out)
+    assert json.loads(out.getvalue()) == {"UTM": ["AMV", "RUR"]}
+    out = io.StringIO()
+    call_command("health", "day", "--on", "2026-11-20", "--mutual", "M01", stdout=out)
+    (day,) = json.loads(out.getvalue())
+    assert (day["mutual"], day["checked"], day["suspended"]) == ("M01", 1, [])
+
+
+def test_admin_lists_coverages_read_only(health, client_for):
+    c = client_for("admin")
+    r = c.get("/admin/health/coverage/")
+    assert r.status_code == 200
+    assert health.coverage.number in r.content.decode()
+    assert c.get("/admin/health/coverage/add/").status_code == 403
