@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("jigi.ledger.urls")),
     path("", include("jigi.savings.urls")),
     path("", include("jigi.credit.urls")),
+    path("", include("jigi.health.urls")),
     path("", include("jigi.reports.urls")),
     path("", include("jigi.cob.urls")),
     path("", include("jigi.core.urls")),

@@ -1,0 +1,322 @@
+"""The health home, a mutual's page (profile, packages, members) and the enrolment of a family."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from jigi.core.errors import ApplicationError
+from jigi.health import forms, selectors, services
+from jigi.health.models import CoverageStatus, ServiceGroup
+from jigi.health.views._common import (
+    CLINIC_ROLES,
+    MUTUAL_STAFF_ROLES,
+    UNION_ROLES,
+    FormErrors,
+    errors_of,
+    fetch,
+    is_manager,
+    require_health,
+    status_of,
+    today,
+)
+from jigi.orgs.scoping import user_scope
+from jigi.people import services as people
+from jigi.people.errors import PossibleDuplicates
+from jigi.people.models import Person, Relation, Sex
+from jigi.people.phones import PhoneError, normalize_mali_phone
+from jigi.people.selectors import (
+    age_on,
+    get_person_for_user,
+    households_of,
+    person_search_for_user,
+)
+
+# Relations a dependant may have on a coverage (the member himself is the head).
+DEPENDANT_RELATIONS = [(r.value, r.label) for r in Relation if r != Relation.HEAD]
+
+
+# --- home -------------------------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    """Where a health role starts: the mutuals she works for and her tasks."""
+    user = request.user
+    require_health(user)
+    scope = user_scope(user)
+    staff = scope.has_role(*MUTUAL_STAFF_ROLES)
+    return render(request, "health/home.html", {
+        "mutuals": list(selectors.mutuals_visible(user)[:200]) if staff else [],
+        "staff": staff,
+        "clinic": scope.has_role(*CLINIC_ROLES),
+        "union_admin": scope.has_role(*UNION_ROLES),
+    })
+
+
+# --- a mutual's page --------------------------------------------------------------------------
+
+
+def _members(user, mutual, q: str, status: str):
+    """Coverages of the mutual matching a policy or card number, the start of the member's
+    name, or a phone number of a beneficiary (coverage_list knows the first three)."""
+    phone = None
+    if q and not forms.looks_like_card(q) and sum(c.isdigit() for c in q) >= 8:
+        try:
+            phone = normalize_mali_phone(q)
+        except PhoneError:
+            phone = None
+    if phone:
+        qs = selectors.coverages_visible(user).filter(mutual=mutual).filter(
+            Q(member__phone=phone) | Q(beneficiaries__person__phone=phone)).distinct()
+        if status:
+            qs = qs.filter(status=status)
+        qs = qs.select_related("member", "package", "mutual").order_by("-pk")
+    else:
+        qs = selectors.coverage_list(user, mutual=mutual, status=status, q=q)
+    return list(qs.prefetch_related("beneficiaries__person")[:100])
+
+
+@login_required
+def mutual_detail(request, pk: int):
+    user = request.user
+    mutual = fetch(selectors.get_mutual_visible, user, pk)
+    q = forms.clean_text(request.GET.get("q", ""))[:60]
+    status = request.GET.get("status", "")
+    if status not in CoverageStatus.values:
+        status = ""
+    context = {"mutual": mutual, "q": q, "status": status, "statuses": CoverageStatus.choices,
+               "coverages": _members(user, mutual, q, status)}
+    if request.htmx:
+        return render(request, "health/_members.html", context)
+    packages = list(selectors.packages_offered(mutual))
+    groups = dict(ServiceGroup.choices)
+    return render(request, "health/mutual.html", context | {
+        "profile": selectors.profile_of(mutual),
+        "packages": [(p, [(groups.get(r.group, r.group), r, 100 - r.mutual_share_pct) for r in
+                          sorted(p.rules.all(), key=lambda r: list(groups).index(r.group)
+                                 if r.group in groups else 99)]) for p in packages],
+        "counts": {s: selectors.coverages_visible(user).filter(mutual=mutual, status=s).count()
+                   for s in CoverageStatus.values},
+        "can_enrol": is_manager(user, mutual),
+    })
+
+
+# --- enrolment --------------------------------------------------------------------------------
+
+
+def _require_manager(user, mutual) -> None:
+    if not is_manager(user, mutual):
+        raise PermissionDenied
+
+
+def _person_fields(post, errors: dict[str, Any], mutual) -> dict[str, Any]:
+    """A person typed on the enrolment screens, for people.person_register."""
+    birth_date = forms.parse_date(post, "birth_date", errors)
+    birth_year = forms.parse_int(post, "birth_year", errors)
+    fields = {
+        "first_name": forms.clean_text(post.get("first_name", ""))[:100],
+        "last_name": forms.clean_text(post.get("last_name", ""))[:100],
+        "sex": post.get("sex", ""), "phone": forms.clean_text(post.get("phone", ""))[:32],
+        "village": forms.clean_text(post.get("village", ""))[:100],
+        "cercle": mutual.cercle, "region": mutual.region,
+    }
+    if birth_date is not None:
+        fields["birth_date"] = birth_date
+    else:
+        fields["birth_year"] = birth_year
+    return fields
+
+
+@login_required
+def enrol_start(request, pk: int):
+    """Find the head of the family in the registry, or register him at the mutual."""
+    user = request.user
+    mutual = fetch(selectors.get_mutual_visible, user, pk)
+    _require_manager(user, mutual)
+    q = forms.clean_text(request.GET.get("q", ""))[:100]
+    people_found = person_search_for_user(user, q) if q else []
+    error, fields, status, candidates, confirmable = None, {}, 200, [], True
+    if request.method == "POST":
+        errors: dict[str, Any] = {}
+        try:
+            data = _person_fields(request.POST, errors, mutual)
+            if errors:
+                raise FormErrors(errors)
+            person = people.person_register(
+                acting_user=user, unit=mutual,
+                confirm_not_duplicate=request.POST.get("confirm_not_duplicate") == "on", **data)
+            people.household_create(acting_user=user, head=person)
+            messages.success(request, _("Registered: %(name)s") % {"name": person.full_name})
+            return redirect("web:health_enrol", pk=mutual.pk, person_id=person.pk)
+        except PossibleDuplicates as exc:
+            candidates, confirmable = exc.candidates, not exc.hard
+            error, fields = errors_of(exc)
+            status = 409
+        except FormErrors as exc:
+            error, fields = errors_of(exc.as_application_error())
+            status = 422
+        except ApplicationError as exc:
+            error, fields = errors_of(exc)
+            status = status_of(exc)
+    return render(request, "health/enrol_start.html", {
+        "mutual": mutual, "q": q, "people": people_found, "error": error, "errors": fields,
+        "candidates": candidates, "confirmable": confirmable, "sexes": Sex.choices,
+        "v": request.POST if request.method == "POST" else {},
+    }, status=status)
+
+
+def _head_household(person: Person):
+    """The household this person heads (the registry's), or None."""
+    for link in households_of(person):
+        if link.relation == Relation.HEAD and link.until is None:
+            return link.household
+    return None
+
+
+def _household_rows(user, household, head: Person, on) -> list[dict[str, Any]]:
+    """The other members of the head's household that the user may see, with their relation
+    and age: the dependants the enrolment form offers."""
+    if household is None:
+        return []
+    rows = []
+    for link in household.members.select_related("person").order_by("pk"):
+        p = link.person
+        if p.pk == head.pk or (link.until is not None and link.until < on) \
+                or p.merged_into_id is not None:
+            continue
+        try:
+            get_person_for_user(user, p.pk)
+        except ApplicationError:
+            continue
+        rows.append({"person": p, "relation": link.relation, "age": age_on(p, on)})
+    return rows
+
+
+def _dependants(post, rows: list[dict[str, Any]]) -> list[tuple[Person, str]]:
+    chosen = []
+    for row in rows:
+        pk = row["person"].pk
+        if post.get(f"cover_{pk}") == "on":
+            chosen.append((row["person"], post.get(f"rel_{pk}") or row["relation"]))
+    return chosen
+
+
+def _dependant_errors(fields: dict[str, str], chosen: list[tuple[Person, str]]) -> None:
+    """"dependants.2.person" is the third dependant sent: show it on that person's row."""
+    for index, (person, _rel) in enumerate(chosen):
+        for what in ("person", "relation"):
+            msg = fields.get(forms.field_key(f"dependants.{index}.{what}"))
+            if msg:
+                fields[f"dep_{person.pk}"] = msg
+
+
+def _add_member(request, mutual, head: Person, household):
+    """Register a new family member at the mutual, in the head's household (created if he
+    has none), or place an already registered person (found by member number or phone)."""
+    user = request.user
+    post = request.POST
+    relation = post.get("relation", "")
+    if relation not in dict(DEPENDANT_RELATIONS):
+        raise FormErrors({"relation": _("Choose spouse, child, parent or other.")})
+    existing = forms.clean_text(post.get("existing", ""))[:100]
+    if existing:
+        found = person_search_for_user(user, existing, limit=2)
+        if len(found) != 1:
+            raise FormErrors({"existing": _("Give the member number or phone of one person.")})
+        if household is None:
+            household = people.household_create(acting_user=user, head=head)
+        people.household_member_add(acting_user=user, household=household, person=found[0],
+                                    relation=relation)
+        return found[0]
+    errors: dict[str, Any] = {}
+    data = _person_fields(post, errors, mutual)
+    if errors:
+        raise FormErrors(errors)
+    if household is None:
+        household = people.household_create(acting_user=user, head=head)
+    return people.person_register(
+        acting_user=user, unit=mutual, household=household, relation=relation,
+        confirm_not_duplicate=post.get("confirm_not_duplicate") == "on", **data)
+
+
+@login_required
+def enrol(request, pk: int, person_id: int):
+    """The family's form: the head, the household's members to cover (several spouses allowed)
+    with their relation, new members registered on the spot, the package and the date."""
+    user = request.user
+    mutual = fetch(selectors.get_mutual_visible, user, pk)
+    _require_manager(user, mutual)
+    head = fetch(get_person_for_user, user, person_id)
+    on = today()
+    household = _head_household(head)
+    packages = list(selectors.packages_offered(mutual, on))
+    error, fields, status, candidates, confirmable = None, {}, 200, [], True
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    rows = _household_rows(user, household, head, on)
+    chosen: list[tuple[Person, str]] = []
+    if action == "add_member":
+        try:
+            added = _add_member(request, mutual, head, household)
+            messages.success(request, _("%(name)s added to the family.") % {
+                "name": added.full_name})
+            return redirect("web:health_enrol", pk=mutual.pk, person_id=head.pk)
+        except PossibleDuplicates as exc:
+            candidates, confirmable = exc.candidates, not exc.hard
+            error, fields = errors_of(exc)
+            status = 409
+        except FormErrors as exc:
+            error, fields = errors_of(exc.as_application_error())
+            status = 422
+        except ApplicationError as exc:
+            error, fields = errors_of(exc)
+            status = status_of(exc)
+    elif action == "enrol":
+        errors: dict[str, Any] = {}
+        chosen = _dependants(request.POST, rows)
+        try:
+            enrolled_on = forms.parse_date(request.POST, "enrolled_on", errors)
+            package = next((p for p in packages if str(p.pk) == request.POST.get("package")),
+                           None)
+            if package is None:
+                errors["package"] = _("Choose a package.")
+            if errors:
+                raise FormErrors(errors)
+            result = services.coverage_enrol(
+                acting_user=user, mutual=mutual, package=package, member=head,
+                household=household, dependants=chosen, on=enrolled_on)
+            cards = ", ".join(f"{b.person.full_name} {b.card_number}"
+                              for b in result.beneficiaries)
+            messages.success(request, _("Family enrolled under %(number)s. Cards: %(cards)s.")
+                             % {"number": result.coverage.number, "cards": cards})
+            return redirect("web:health_coverage", pk=result.coverage.pk)
+        except FormErrors as exc:
+            error, fields = errors_of(exc.as_application_error())
+            status = 422
+        except ApplicationError as exc:
+            error, fields = errors_of(exc)
+            status = status_of(exc)
+            _dependant_errors(fields, chosen)
+    posted = request.method == "POST"
+    ticked = {p.pk: rel for p, rel in chosen}
+    for row in rows:
+        pk_ = row["person"].pk
+        row["checked"] = (pk_ in ticked) if action == "enrol" else True
+        row["relation"] = ticked.get(pk_, row["relation"])
+        row["error"] = fields.get(f"dep_{pk_}", "")
+    return render(request, "health/enrol.html", {
+        "mutual": mutual, "head": head, "head_age": age_on(head, on), "household": household,
+        "rows": rows, "packages": packages, "relations": DEPENDANT_RELATIONS,
+        "sexes": Sex.choices, "error": error, "errors": fields, "action": action,
+        "candidates": candidates, "confirmable": confirmable, "today": on,
+        "v": request.POST if posted else {},
+    }, status=status)
+
+
+__all__ = ["enrol", "enrol_start", "home", "mutual_detail"]
