@@ -492,16 +492,20 @@ def contributions_recognise(*, mutual: Unit, on: date, acting_user=None) -> int:
     """Advances (412) of periods begun by `on` become income (701): one entry for the mutual.
     Returns the amount moved. Runs in the caller's transaction, or its own."""
     with transaction.atomic():
-        qs = ContributionDue.objects.filter(coverage__mutual=mutual, period_start__lte=on,
-                                            recognised__lt=F("paid"))
-        total = qs.aggregate(s=Sum(F("paid") - F("recognised")))["s"] or 0
+        # The rows are locked before they are summed: a payment settling one of them meanwhile
+        # waits, so what is posted to 701 is exactly what is marked recognised.
+        rows = list(ContributionDue.objects.select_for_update(of=("self",)).filter(
+            coverage__mutual=mutual, period_start__lte=on, recognised__lt=F("paid"))
+            .order_by("pk").values_list("pk", "paid", "recognised"))
+        total = sum(paid - rec for _pk, paid, rec in rows)
         if total:
             entry_post(book=book_of(mutual), value_date=on, acting_user=acting_user,
                        lines=[LineSpec(ADVANCES, "D", total), LineSpec(CONTRIBUTIONS, "C", total)],
                        description=gettext("Contributions paid in advance, periods begun by "
                                            "%(day)s") % {"day": on.isoformat()},
                        source_type="health.recognition", source_id=on.isoformat())
-            qs.update(recognised=F("paid"))
+            ContributionDue.objects.filter(pk__in=[pk for pk, _p, _r in rows]).update(
+                recognised=F("paid"))
     return total
 
 
@@ -623,8 +627,9 @@ def standing_orders_run(*, on: date, mutual: Unit | None = None, acting_user=Non
     results = []
     for order in qs.order_by("pk"):
         ref = _order_ref(order, on)
-        if Contribution.objects.filter(coverage_id=order.coverage_id, external_ref=ref,
-                                       reversed_by__isnull=True).exists():
+        # Paid this month already (even if the payment was reversed since: a reversed debit
+        # is not taken again by the same order in the same month).
+        if Contribution.objects.filter(coverage_id=order.coverage_id, external_ref=ref).exists():
             continue
         try:
             with transaction.atomic():
