@@ -167,6 +167,12 @@ def percent_to_bp(text: str) -> int:
     return int(bp)
 
 
+def bp_to_percent(bp: int) -> str:
+    """250 basis points -> "2.5" (no trailing zeros, none lost from a whole number)."""
+    text = f"{Decimal(bp) / 100:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def parse_terms(data, errors: dict[str, Any]) -> dict[str, Any]:
     """The treaty's terms from the form: percentages to basis points, amounts as typed (the
     pure module checks them), empty fields left out (no such cover)."""
@@ -194,7 +200,7 @@ def terms_initial(terms: dict[str, Any]) -> dict[str, str]:
         if value is None:
             out[name] = ""
         elif name in PERCENT_TERMS:
-            out[name] = f"{Decimal(value) / 100:f}".rstrip("0").rstrip(".") if value else "0"
+            out[name] = bp_to_percent(value)
         elif name == "xol_per_event":
             out[name] = "on" if value else ""
         else:

@@ -89,8 +89,11 @@ def claim_new(request):
     require_roles(user, MUTUAL_STAFF_ROLES | CLINIC_ROLES)
     providers = _providers(user)
     post = request.POST if request.method == "POST" else request.GET
-    provider = next((p for p in providers if str(p.pk) == post.get("provider_id")),
-                    providers[0] if len(providers) == 1 else None)
+    chosen = post.get("provider_id", "")
+    # Clinic staff at one centre have it chosen for them; a centre not among the user's is
+    # never swapped for another one.
+    provider = next((p for p in providers if str(p.pk) == chosen),
+                    providers[0] if len(providers) == 1 and not chosen else None)
     error, fields, status = None, {}, 200
     if request.method == "POST":
         errors: dict[str, Any] = {}

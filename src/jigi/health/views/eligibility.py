@@ -39,8 +39,9 @@ def eligibility(request):
     group = data.get("group", "")
     if group not in ServiceGroup.values:
         group = ""
-    provider = next((p for p in providers if str(p.pk) == data.get("provider")),
-                    providers[0] if len(providers) == 1 else None)
+    chosen = data.get("provider", "")
+    provider = next((p for p in providers if str(p.pk) == chosen),
+                    providers[0] if len(providers) == 1 and not chosen else None)
     answer, error, fields, status = None, None, {}, 200
     if q:
         kind = "card" if forms.looks_like_card(q) else "phone"

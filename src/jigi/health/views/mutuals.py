@@ -80,6 +80,16 @@ def _members(user, mutual, q: str, status: str):
         qs = qs.select_related("member", "package", "mutual").order_by("-pk")
     else:
         qs = selectors.coverage_list(user, mutual=mutual, status=status, q=q)
+        if q and (not forms.looks_like_card(q) or not qs.exists()):
+            # coverage_list matches the start of the member's full name only; the registry's
+            # search also finds a family name typed alone, without accents, or a dependant.
+            persons = [p.pk for p in person_search_for_user(user, q, limit=100)]
+            more = selectors.coverage_list(user, mutual=mutual, status=status).filter(
+                beneficiaries__person_id__in=persons)
+            qs = selectors.coverages_visible(user).filter(
+                pk__in=[*qs.values_list("pk", flat=True)[:100],
+                        *more.values_list("pk", flat=True)[:100]]
+            ).select_related("member", "package", "mutual").order_by("-pk")
     return list(qs.prefetch_related("beneficiaries__person")[:100])
 
 

@@ -5,7 +5,6 @@ with and without the treaty (a table by quarter and a bar chart in inline SVG)."
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -69,7 +68,7 @@ COUNTS = {"beneficiary_months"}
 
 
 def _percent(bp: int) -> str:
-    return f"{Decimal(bp) / 100:f}".rstrip("0").rstrip(".") + " %"
+    return forms.bp_to_percent(bp) + " %"
 
 
 def terms_in_words(terms: dict[str, Any]) -> list[tuple[Any, str]]:
