@@ -9,9 +9,13 @@ against the pure functions in tests/cob.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from jigi.cob import rules
 from jigi.cob.models import LoanRisk, Reminder
@@ -35,6 +39,49 @@ def _d(on: date):
     return connection.ops.adapt_datefield_value(on)
 
 
+class _Prepared:
+    """A psycopg 3 cursor binding its parameters on the server, each statement prepared once
+    per connection: the loan-state statement takes 2-5 ms to plan, a day runs it 100 times."""
+
+    __slots__ = ("_c",)
+
+    def __init__(self, raw) -> None:
+        self._c = raw
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        self._c.execute(sql, params, prepare=True)
+
+    def fetchone(self):
+        return self._c.fetchone()
+
+    def fetchall(self):
+        return self._c.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._c.rowcount
+
+
+@contextmanager
+def _cursor() -> Iterator[Any]:
+    """The cursor of the per-caisse statements. SQLite's driver keeps its statements prepared
+    already; Django's PostgreSQL cursor binds on the client (nothing prepared), so there a
+    server-binding cursor on the same connection (same transaction)."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    try:
+        with connection.wrap_database_errors:
+            yield _Prepared(raw)
+    finally:
+        raw.close()
+
+
 # Outstanding parts of an instalment (as credit.services._common.due_of).
 _PRINCIPAL_OUT = "(i.principal - i.principal_paid)"
 _INTEREST_OUT = "(i.interest - i.interest_paid - i.interest_waived)"
@@ -51,20 +98,22 @@ def penalties_charge(caisse_id: int, on: date) -> int:
     percent = "CAST(p.penalty_percent * 100 AS INTEGER)"
     amount = f"(({_PRINCIPAL_OUT} + {_INTEREST_OUT}) * {percent} / 10000)"
     own = amount.replace("i.", f"{_t(Installment)}.")
-    # The instalments are chosen by id through the caisse's loans (index on the loan); the
-    # UPDATE then touches only them.
+    # The caisse's loans first (MATERIALIZED: the planners would otherwise walk every
+    # instalment of the loan through the narrower loan index), then each loan's unpaid
+    # instalments already due through the schedule index; the UPDATE touches only those.
     sql = (f"UPDATE {_t(Installment)} SET penalties = penalties + (SELECT {own} "
            f"FROM {_t(Loan)} l JOIN {_t(LoanProduct)} p ON p.id = l.product_id "
-           f"WHERE l.id = {_t(Installment)}.loan_id), penalised = %s "
-           f"WHERE id IN (SELECT i.id FROM {_t(Installment)} i "
-           f"JOIN {_t(Loan)} l ON l.id = i.loan_id AND i.version = l.schedule_version "
-           f"JOIN {_t(LoanProduct)} p ON p.id = l.product_id "
-           "WHERE l.caisse_id = %s AND l.status = 'active' AND p.penalty_percent > 0 "
-           "AND i.penalised = %s AND i.paid_on IS NULL AND i.due_on < %s "
-           f"AND {_days('%s', 'i.due_on')} > p.penalty_grace_days AND {amount} > 0 "
-           f"AND {_TOTAL_OUT} > 0)")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [True, caisse_id, False, _d(on), _d(on)])
+           f"WHERE l.id = {_t(Installment)}.loan_id), penalised = %(t)s "
+           "WHERE id IN (WITH lo AS MATERIALIZED (SELECT l.id AS id, l.schedule_version AS v, "
+           "p.penalty_percent AS penalty_percent, p.penalty_grace_days AS penalty_grace_days "
+           f"FROM {_t(Loan)} l JOIN {_t(LoanProduct)} p ON p.id = l.product_id "
+           "WHERE l.caisse_id = %(c)s AND l.status = 'active' AND p.penalty_percent > 0) "
+           f"SELECT i.id FROM lo p JOIN {_t(Installment)} i ON i.loan_id = p.id "
+           "AND i.version = p.v AND i.due_on < %(d)s AND i.paid_on IS NULL "
+           f"WHERE i.penalised = %(f)s AND {_days('%(d)s', 'i.due_on')} > p.penalty_grace_days "
+           f"AND {amount} > 0 AND {_TOTAL_OUT} > 0)")
+    with _cursor() as cursor:
+        cursor.execute(sql, {"t": True, "f": False, "c": caisse_id, "d": _d(on)})
         return cursor.rowcount
 
 
@@ -80,48 +129,56 @@ def _case(days: str, pick) -> str:
 
 
 def _risk_sql() -> str:
-    loans = (f"FROM {_t(Loan)} l WHERE l.caisse_id = %(c)s AND l.status = 'active' "
-             "AND l.disbursed_on <= %(d)s")
-    inst = (
-        # paid_on first: most past instalments are paid and AND stops there, before the
-        # ten-column arithmetic (an unpaid instalment may still owe 0: both tests are needed).
-        "SELECT i.loan_id AS loan_id, "
-        f"MIN(CASE WHEN i.due_on < %(d)s AND i.paid_on IS NULL AND {_TOTAL_OUT} > 0 THEN i.due_on END) AS oldest, "
-        # CAST: PostgreSQL sums bigints as numeric, and numeric division is not integer.
-        f"CAST(SUM(CASE WHEN i.due_on < %(d)s AND i.paid_on IS NULL AND {_TOTAL_OUT} > 0 THEN {_TOTAL_OUT} ELSE 0 END)"
-        " AS BIGINT) AS overdue, "
-        f"CAST(SUM(CASE WHEN i.due_on < %(d)s AND i.paid_on IS NULL AND {_TOTAL_OUT} > 0 THEN {_PRINCIPAL_OUT} "
-        "ELSE 0 END) AS BIGINT) AS overdue_principal, "
-        "MIN(CASE WHEN i.due_on > %(d)s THEN i.number END) AS cur_n, "
-        "MAX(CASE WHEN i.due_on <= %(d)s THEN i.due_on END) AS prev_due "
-        f"FROM {_t(Installment)} i JOIN {_t(Loan)} l ON l.id = i.loan_id "
-        "AND i.version = l.schedule_version "
-        "WHERE l.caisse_id = %(c)s AND l.status = 'active' AND l.disbursed_on <= %(d)s "
-        "GROUP BY i.loan_id")
-    pledges = (f"SELECT g.loan_id AS loan_id, CAST(SUM(g.amount) AS BIGINT) AS amount FROM {_t(Guarantor)} g "
-               f"WHERE g.released_on IS NULL AND g.loan_id IN (SELECT l.id {loans}) "
-               "GROUP BY g.loan_id")
-    start = (f"COALESCE(a.prev_due, (SELECT MAX(r.{connection.ops.quote_name('on')}) "
-             f"FROM {_t(Rescheduling)} r WHERE r.loan_id = l.id "
-             "AND r.to_version = l.schedule_version), l.disbursed_on)")
-    late = "(a.overdue > p.arrears_tolerance)"
-    base = (
+    inst, on = _t(Installment), connection.ops.quote_name("on")
+    schedule = f"FROM {inst} i WHERE i.loan_id = l.id AND i.version = l.schedule_version "
+    unpaid = f"AND i.due_on < %(d)s AND i.paid_on IS NULL AND {_TOTAL_OUT} > 0"
+    # Each loan's schedule is read through its index (credit migration 0003: loan, version,
+    # due_on, paid_on, number): the instalment due next and the last due date passed from the
+    # index alone, and only the unpaid instalments already due from the table. Walking every
+    # instalment row (13 a loan, of which one or two matter) was most of the time of a day.
+    # An unpaid instalment may still owe nothing (everything waived): the outstanding test
+    # stays.
+    loans = (
         "SELECT l.id AS loan_id, l.product_id AS product_id, l.gl_account AS loan_account, "
         "l.restructured AS restructured, l.principal_outstanding AS po, "
-        f"CASE WHEN {late} THEN {_days('%(d)s', 'a.oldest')} ELSE 0 END AS dpd, "
-        f"CASE WHEN {late} THEN a.overdue ELSE 0 END AS overdue, "
-        f"CASE WHEN {late} THEN a.overdue_principal ELSE 0 END AS overdue_principal, "
-        "COALESCE(sa.balance, 0) + COALESCE(g.amount, 0) AS guarantee, "
+        "l.disbursed_on AS disbursed_on, l.schedule_version AS v, "
+        "l.guarantee_account_id AS guarantee_account_id, "
+        f"(SELECT MIN(i.number) {schedule}AND i.due_on > %(d)s) AS cur_n, "
+        f"(SELECT MAX(i.due_on) {schedule}AND i.due_on <= %(d)s) AS prev_due "
+        f"FROM {_t(Loan)} l WHERE l.caisse_id = %(c)s AND l.status = 'active' "
+        "AND l.disbursed_on <= %(d)s")
+    # Arrears in one pass over each loan's unpaid instalments already due (grouped by every
+    # column of lo: PostgreSQL wants them named, SQLite then needs no second look-up).
+    # CAST: PostgreSQL sums bigints as numeric, and numeric division is not integer.
+    names = ("loan_id", "product_id", "loan_account", "restructured", "po", "disbursed_on",
+             "v", "guarantee_account_id", "cur_n", "prev_due")
+    overdue = (
+        f"SELECT {', '.join(f'lo.{n} AS {n}' for n in names)}, MIN(i.due_on) AS oldest, "
+        f"CAST(COALESCE(SUM({_TOTAL_OUT}), 0) AS BIGINT) AS overdue, "
+        f"CAST(COALESCE(SUM({_PRINCIPAL_OUT}), 0) AS BIGINT) AS overdue_principal "
+        f"FROM lo LEFT JOIN {inst} i ON i.loan_id = lo.loan_id AND i.version = lo.v "
+        f"{unpaid} GROUP BY {', '.join(f'lo.{n}' for n in names)}")
+    is_late = "(a.overdue > p.arrears_tolerance)"
+    base = (
+        "SELECT a.loan_id AS loan_id, a.product_id AS product_id, "
+        "a.loan_account AS loan_account, a.restructured AS restructured, a.po AS po, "
+        f"CASE WHEN {is_late} THEN {_days('%(d)s', 'a.oldest')} ELSE 0 END AS dpd, "
+        f"CASE WHEN {is_late} THEN a.overdue ELSE 0 END AS overdue, "
+        f"CASE WHEN {is_late} THEN a.overdue_principal ELSE 0 END AS overdue_principal, "
+        "COALESCE(sa.balance, 0) + COALESCE((SELECT CAST(SUM(g.amount) AS BIGINT) "
+        f"FROM {_t(Guarantor)} g WHERE g.loan_id = a.loan_id AND g.released_on IS NULL), 0) "
+        "AS guarantee, "
         "CASE WHEN p.interest_method = 'declining_balance' THEN ci.id END AS ci_id, "
         "ci.interest - ci.interest_waived AS ci_interest, ci.interest_paid AS ci_paid, "
-        f"ci.due_on AS ci_due, {start} AS start "
-        f"FROM {_t(Loan)} l JOIN {_t(LoanProduct)} p ON p.id = l.product_id "
-        "LEFT JOIN inst a ON a.loan_id = l.id "
-        f"LEFT JOIN {_t(Installment)} ci ON ci.loan_id = l.id "
-        "AND ci.version = l.schedule_version AND ci.number = a.cur_n "
-        f"LEFT JOIN {_t(SavingsAccount)} sa ON sa.id = l.guarantee_account_id "
-        "LEFT JOIN pledges g ON g.loan_id = l.id "
-        "WHERE l.caisse_id = %(c)s AND l.status = 'active' AND l.disbursed_on <= %(d)s")
+        "ci.due_on AS ci_due, "
+        # Accrual starts at the last due date passed, else at the rescheduling that made this
+        # version, else at the disbursement.
+        f"COALESCE(a.prev_due, (SELECT MAX(r.{on}) FROM {_t(Rescheduling)} r "
+        "WHERE r.loan_id = a.loan_id AND r.to_version = a.v), a.disbursed_on) AS start "
+        f"FROM ov a JOIN {_t(LoanProduct)} p ON p.id = a.product_id "
+        f"LEFT JOIN {inst} ci ON ci.loan_id = a.loan_id AND ci.version = a.v "
+        "AND ci.number = a.cur_n "
+        f"LEFT JOIN {_t(SavingsAccount)} sa ON sa.id = a.guarantee_account_id")
     restructured = "(b.restructured OR b.loan_account = '291')" \
         if connection.vendor == "postgresql" else "(b.restructured = 1 OR b.loan_account = '291')"
     account = _case("b.dpd", lambda n, p, a: f"'{a}'" if a else "b.loan_account")
@@ -131,8 +188,11 @@ def _risk_sql() -> str:
                "days_past_due", "overdue_amount", "overdue_principal", "principal_outstanding",
                "guarantee", "risk_class", "provision_rate", "provision_base", "provision",
                "accrued_interest", "write_off_proposed")
+    # MATERIALIZED: each loan's look-ups run once (inlined, they ran once per use: the start
+    # of the period eight times).
     return (
-        f"WITH inst AS ({inst}), pledges AS ({pledges}), b0 AS ({base}), "
+        f"WITH lo AS MATERIALIZED ({loans}), ov AS MATERIALIZED ({overdue}), "
+        f"b0 AS MATERIALIZED ({base}), "
         f"b AS (SELECT b0.*, CASE WHEN b0.ci_id IS NOT NULL "
         f"AND {_days('%(d)s', 'b0.start')} > 0 AND {_days('b0.ci_due', 'b0.start')} > 0 "
         f"THEN b0.ci_interest * {_days('%(d)s', 'b0.start')} "
@@ -144,21 +204,29 @@ def _risk_sql() -> str:
         f"{_case('b.dpd', lambda n, p, a: repr(n))}, {rate}, {pbase}, "
         f"({pbase} * {rate} + 99) / 100, "
         "CASE WHEN b.accrued > 0 THEN b.accrued ELSE 0 END, "
-        f"b.dpd > {rules.WRITE_OFF_AFTER_DAYS} FROM b")
+        f"b.dpd > {rules.WRITE_OFF_AFTER_DAYS} FROM b "
+        # Each loan's row is rewritten in place: accrual moves every row every day, but an
+        # UPDATE leaves the loan's primary-key entry alone and, on PostgreSQL, stays on its
+        # page (HOT, cob/0002 leaves room) where DELETE + INSERT wrote each row, its two index
+        # entries and the dead copies to the log. "WHERE true": SQLite's upsert after SELECT.
+        "WHERE true ON CONFLICT (loan_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "loan_id"))
 
 
 _cache: dict[str, str] = {}
 
 
 def risk_refresh(caisse_id: int, on: date) -> None:
-    """Replace the caisse's LoanRisk rows by the state on `on` (two statements)."""
+    """Make the caisse's LoanRisk rows the state on `on`: one row written per active loan
+    disbursed by then, and the rows of loans no longer there (closed, written off, not yet
+    disbursed on `on`) removed (two statements)."""
     key = f"risk:{connection.vendor}"
     if key not in _cache:
         _cache[key] = _risk_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {_t(LoanRisk)} WHERE caisse_id = %s",  # noqa: S608
-                       [caisse_id])
+    with _cursor() as cursor:
         cursor.execute(_cache[key], {"c": caisse_id, "d": _d(on)})
+        cursor.execute(f"DELETE FROM {_t(LoanRisk)} WHERE caisse_id = %s "  # noqa: S608
+                       "AND as_of <> %s", [caisse_id, _d(on)])
 
 
 def risk_totals(caisse_id: int) -> dict:
@@ -169,7 +237,7 @@ def risk_totals(caisse_id: int) -> dict:
            "GROUP BY loan_account, ledger_account")
     out = {"classified": {}, "provision": 0, "accrued": 0, "loans": 0, "late": 0,
            "outstanding": 0}
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, [caisse_id])
         for source, target, n, po, prov, acc, late in cursor.fetchall():
             out["loans"] += n
@@ -198,7 +266,7 @@ def ledger_state(book_id: int, ids: dict[int, str]) -> dict:
            f"ELSE -amount END) FROM {_t(JournalLine)} WHERE book_id = %s "
            f"AND account_id IN ({placeholders}) GROUP BY account_id, subledger")
     out = {"accrued": 0, "provision": 0, "classified": {}}
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, [book_id, *ids])
         for account_id, subledger, amount in cursor.fetchall():
             code = ids[account_id]
@@ -218,17 +286,18 @@ def reminders_queue(caisse_id: int, on: date, days: int) -> int:
     """Queue a reminder for every unpaid instalment of the current schedule due `days` after
     `on` (once per instalment and due date)."""
     due = date.fromordinal(on.toordinal() + days)
+    # CROSS JOIN: SQLite then walks the caisse's loans and looks each one's due date up in the
+    # schedule index. Left to itself it read every unpaid instalment of the network due that
+    # day (the partial index on due_on) for each caisse: 100 x 8,000 rows on a busy day.
     sql = (f"INSERT INTO {_t(Reminder)} (installment_id, loan_id, caisse_id, due_on, "  # noqa: S608
            "amount, queued_for, status, created_at) "
            f"SELECT i.id, i.loan_id, l.caisse_id, i.due_on, {_TOTAL_OUT}, %s, 'queued', %s "
-           f"FROM {_t(Installment)} i JOIN {_t(Loan)} l ON l.id = i.loan_id "
-           "AND i.version = l.schedule_version WHERE l.caisse_id = %s "
+           f"FROM {_t(Loan)} l CROSS JOIN {_t(Installment)} i WHERE i.loan_id = l.id "
+           "AND i.version = l.schedule_version AND l.caisse_id = %s "
            f"AND l.status = 'active' AND i.paid_on IS NULL AND i.due_on = %s "
            f"AND {_TOTAL_OUT} > 0 "
            "ON CONFLICT DO NOTHING")
-    from django.utils import timezone
-
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, [_d(on), connection.ops.adapt_datetimefield_value(timezone.now()),
                              caisse_id, _d(due)])
         return cursor.rowcount
@@ -249,7 +318,7 @@ def savings_due(caisse_id: int, on: date, dormant_before: date | None) -> tuple[
                 "WHERE a.caisse_id = %s AND p.kind IN ('voluntary', 'group') "
                 "AND a.status = 'active' AND a.last_activity_on < %s)")
         params += [caisse_id, _d(dormant_before)]
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return bool(row[0]), bool(row[1]) if dormant_before is not None else False
