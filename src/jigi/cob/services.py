@@ -66,6 +66,11 @@ def stale_after_seconds() -> int:
     return int(settings.JIGI.get("COB_STALE_SECONDS", 120))
 
 
+def group_size() -> int:
+    """Caisses closed per transaction in-process (`partitions_close`)."""
+    return max(1, int(settings.JIGI.get("COB_GROUP_SIZE", 10)))
+
+
 # --- one partition -------------------------------------------------------------------------
 
 
@@ -127,44 +132,65 @@ def partition_context(organisation: Organisation) -> Context:
 
 def partition_close(*, caisse: Unit, on: date, ctx: Context, run_id: int | None = None) -> bool:
     """Close business date `on` for one caisse. False (nothing done) when already closed."""
+    return partitions_close(caisses=[caisse], on=on, ctx=ctx, run_id=run_id) == 1
+
+
+def partitions_close(*, caisses: list[Unit], on: date, ctx: Context,
+                     run_id: int | None = None) -> int:
+    """Close business date `on` for several caisses in ONE transaction; returns how many were
+    closed (those already closed are skipped, checked inside the transaction).
+
+    Each caisse's partition is exactly what it is alone (its statements, entries, savings
+    steps, reminders and its own PartitionDay row); the group only shares the commit. A crash
+    rolls back the group in progress and the next run resumes at its first caisse without a
+    row. On PostgreSQL a commit waits for the WAL flush (about 10 ms here, a tenth of a
+    day's time when every caisse committed alone)."""
+    closed = 0
+    with _partition_transaction():
+        done = set(PartitionDay.objects.filter(caisse__in=caisses, business_date=on)
+                   .values_list("caisse_id", flat=True))
+        for caisse in caisses:
+            if caisse.pk not in done:
+                _partition_steps(caisse, on, ctx, run_id)
+                closed += 1
+    return closed
+
+
+def _partition_steps(caisse: Unit, on: date, ctx: Context, run_id: int | None) -> None:
     started = time.perf_counter()
     book = ctx.books[caisse.pk]
     user = ctx.user
-    with _partition_transaction():
-        if PartitionDay.objects.filter(caisse=caisse, business_date=on).exists():
-            return False
-        penalised = sql.penalties_charge(caisse.pk, on)
-        sql.risk_refresh(caisse.pk, on)
-        target = sql.risk_totals(caisse.pk)
-        current = sql.ledger_state(book.pk, ctx.accounts)
-        source = f"{caisse.code}:{on.isoformat()}"
-        entries = 0
-        for lines, label in (
-                (rules.accrual_lines(target["accrued"], current["accrued"]),
-                 "COB %s: intérêts courus (27)"),
-                (rules.classification_lines(target["classified"], current["classified"]),
-                 "COB %s: créances en souffrance (29)"),
-                (rules.provision_lines(target["provision"], current["provision"]),
-                 "COB %s: provisions (299)")):
-            if lines:
-                entry_post(book=book, lines=_lines(lines), value_date=on, posting_date=on,
-                           description=label % on.strftime("%d/%m/%Y"), acting_user=user,
-                           source_type="cob", source_id=source, audit=False)
-                entries += 1
-        savings = _savings_steps(caisse, on, ctx)
-        reminders = sql.reminders_queue(caisse.pk, on, reminder_days())
-        summary = {"loans": target["loans"], "late": target["late"], "penalised": penalised,
-                   "entries": entries, "reminders": reminders,
-                   "outstanding": target["outstanding"], "accrued": target["accrued"],
-                   "provision": target["provision"],
-                   "souffrance": sum(target["classified"].values()), **savings}
-        part = PartitionDay.objects.create(
-            run_id=run_id, caisse=caisse, business_date=on, summary=summary,
-            worker=f"{socket.gethostname()}:{os.getpid()}",
-            duration_ms=int((time.perf_counter() - started) * 1000))
-        audit_log(actor=user, event_type="cob.partition_closed", subject=part,
-                  after={"business_date": on.isoformat(), **summary}, unit=caisse)
-    return True
+    penalised = sql.penalties_charge(caisse.pk, on)
+    sql.risk_refresh(caisse.pk, on)
+    target = sql.risk_totals(caisse.pk)
+    current = sql.ledger_state(book.pk, ctx.accounts)
+    source = f"{caisse.code}:{on.isoformat()}"
+    entries = 0
+    for lines, label in (
+            (rules.accrual_lines(target["accrued"], current["accrued"]),
+             "COB %s: intérêts courus (27)"),
+            (rules.classification_lines(target["classified"], current["classified"]),
+             "COB %s: créances en souffrance (29)"),
+            (rules.provision_lines(target["provision"], current["provision"]),
+             "COB %s: provisions (299)")):
+        if lines:
+            entry_post(book=book, lines=_lines(lines), value_date=on, posting_date=on,
+                       description=label % on.strftime("%d/%m/%Y"), acting_user=user,
+                       source_type="cob", source_id=source, audit=False)
+            entries += 1
+    savings = _savings_steps(caisse, on, ctx)
+    reminders = sql.reminders_queue(caisse.pk, on, reminder_days())
+    summary = {"loans": target["loans"], "late": target["late"], "penalised": penalised,
+               "entries": entries, "reminders": reminders,
+               "outstanding": target["outstanding"], "accrued": target["accrued"],
+               "provision": target["provision"],
+               "souffrance": sum(target["classified"].values()), **savings}
+    part = PartitionDay.objects.create(
+        run_id=run_id, caisse=caisse, business_date=on, summary=summary,
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+        duration_ms=int((time.perf_counter() - started) * 1000))
+    audit_log(actor=user, event_type="cob.partition_closed", subject=part,
+              after={"business_date": on.isoformat(), **summary}, unit=caisse)
 
 
 def _savings_steps(caisse: Unit, on: date, ctx: Context) -> dict[str, int]:
@@ -352,11 +378,13 @@ def cob_execute(*, run: CobRun, progress: Progress | None = None) -> CobRun:
             progress("day", day=day, total=len(caisses), done=len(done))
             _beat(run, current_date=day, partitions_done=run_progress(run))
             last_beat = time.monotonic()
-            for caisse in caisses:
-                if caisse.pk in done:
-                    continue
-                partition_close(caisse=caisse, on=day, ctx=ctx, run_id=run.pk)
-                progress("partition", day=day, caisse=caisse.code)
+            todo = [c for c in caisses if c.pk not in done]
+            size = group_size()
+            for k in range(0, len(todo), size):
+                group = todo[k:k + size]
+                partitions_close(caisses=group, on=day, ctx=ctx, run_id=run.pk)
+                for caisse in group:
+                    progress("partition", day=day, caisse=caisse.code)
                 if time.monotonic() - last_beat > 0.5:
                     _beat(run, partitions_done=run_progress(run))
                     last_beat = time.monotonic()
