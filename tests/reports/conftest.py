@@ -95,3 +95,14 @@ def book(world, time_machine):
     for loan in (l1, l2, l3):
         loan.refresh_from_db()
     return b
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The dashboard keeps month-end points in Django's cache (per process): a test must not
+    see another test's points."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -34,7 +34,14 @@ from jigi.orgs.scoping import user_scope
 from jigi.people.models import Membership, Sex
 from jigi.reports import rules
 from jigi.reports.models import GniPerCapita
-from jigi.reports.portfolio import REPAID_KINDS, Agg, Over, outstanding_at, portfolio
+from jigi.reports.portfolio import (
+    REPAID_KINDS,
+    Agg,
+    Over,
+    outstanding_at,
+    portfolio,
+    portfolio_series_cached,
+)
 from jigi.reports.tables import Column, Report, Table
 
 REPORT_ROLES = frozenset({Role.LOAN_OFFICER.value, Role.CAISSE_MANAGER.value,
@@ -674,9 +681,11 @@ def par_trend(perimeter: Perimeter, on: date, months: int = 12) -> list[dict[str
     """PAR30 and PAR90 at each month end of the last `months` months (the last point is
     `on`), from the loans (no close-of-business needed)."""
     out = []
-    for point in rules.month_ends(on, months):
-        limits = [rules.day_limit(point, n) for n in (30, 90)]
-        total = _total(portfolio(perimeter.caisse_ids, point, "none", limits).values(), 2)
+    points = [(point, [rules.day_limit(point, n) for n in (30, 90)])
+              for point in rules.month_ends(on, months)]
+    series = portfolio_series_cached(perimeter.caisse_ids, points)
+    for point, _limits in points:
+        total = series[point]
         at30, at90 = total.over[0].outstanding, total.over[1].outstanding
         out.append({"on": point, "outstanding": total.outstanding,
                     "par30": rules.ratio_pct(at30, total.outstanding),
