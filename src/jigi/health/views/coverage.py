@@ -27,7 +27,7 @@ from jigi.health.views._common import (
     status_of,
     today,
 )
-from jigi.people.models import Consent, ConsentScope
+from jigi.people.models import Consent, ConsentScope, Relation
 from jigi.savings.models import AccountStatus, ProductKind, SavingsAccount
 
 # Channels a payment may take at the mutual's desk (a partner pays through its agreement).
@@ -63,6 +63,7 @@ def _beneficiary_rows(user, coverage: Coverage, on) -> list[dict[str, Any]]:
         decision = match.decision if match else None
         rows.append({
             "b": b, "age": match.age if match else None,
+            "relation": dict(Relation.choices).get(b.relation, b.relation),
             "covered": bool(decision and decision.covered),
             "covered_from": decision.covered_from if decision else None,
             "reasons": [selectors.reason_text(r) for r in answer.reasons],

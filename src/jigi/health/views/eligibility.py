@@ -14,15 +14,18 @@ from jigi.core.errors import ApplicationError, Forbidden
 from jigi.health import forms, selectors
 from jigi.health.models import ServiceGroup
 from jigi.health.views._common import errors_of, require_health, status_of, today
+from jigi.people.models import Relation
 
 
 def _match_rows(answer) -> list[dict[str, Any]]:
     groups = dict(ServiceGroup.choices)
+    relations = dict(Relation.choices)
     rows = []
     for m in answer.matches:
         d = m.decision
         rows.append({
             "m": m, "b": m.beneficiary, "covered": d.covered,
+            "relation": relations.get(m.beneficiary.relation, m.beneficiary.relation),
             "reasons": [selectors.reason_text(r) for r in d.reasons],
             "groups": [{"label": groups.get(g.group, g.group), "g": g} for g in d.groups],
         })

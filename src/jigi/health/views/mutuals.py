@@ -321,6 +321,8 @@ def enrol(request, pk: int, person_id: int):
         row["relation"] = ticked.get(pk_, row["relation"])
         row["error"] = fields.get(f"dep_{pk_}", "")
     return render(request, "health/enrol.html", {
+        "existing": list(selectors.coverages_visible(user).filter(member=head).exclude(
+            status=CoverageStatus.ENDED).select_related("package", "mutual")),
         "mutual": mutual, "head": head, "head_age": age_on(head, on), "household": household,
         "rows": rows, "packages": packages, "relations": DEPENDANT_RELATIONS,
         "sexes": Sex.choices, "error": error, "errors": fields, "action": action,
