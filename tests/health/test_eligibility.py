@@ -300,3 +300,20 @@ def test_added_later_waits_unless_a_baby_or_waived():
     waiting = el.decide(_facts(since=later, on=date(2026, 11, 1)))
     assert [(r.code, r.until) for r in waiting.reasons] == [(el.WAITING_PERIOD,
                                                              date(2026, 12, 30))]
+
+
+def test_api_eligibility_with_an_unknown_or_foreign_provider(world, health, client_for):
+    c = client_for("clinic")
+    r = c.get("/api/v1/health/eligibility", {"card": health.head.card_number,
+                                             "provider_id": 999_999})
+    assert r.status_code == 404
+    assert r.json()["code"] == "provider_not_found"
+    other = provider_create(acting_user=world.users["union_admin"], code="CSREF-5",
+                            name="CSRef de la Commune V", kind="csref")
+    r = c.get("/api/v1/health/eligibility", {"card": health.head.card_number,
+                                             "provider_id": other.pk})
+    assert r.status_code == 403
+    assert r.json()["code"] == "not_your_provider"
+    r = client_for("mutual_manager").get("/api/v1/health/eligibility", {
+        "card": health.head.card_number, "provider_id": other.pk})
+    assert r.json()["matches"][0]["in_network"] is False

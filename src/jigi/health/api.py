@@ -672,11 +672,9 @@ def eligibility(request: HttpRequest, card: str | None = None, phone: str | None
     """Is the holder of this card (or the people behind this phone) covered on `on` (today by
     default), for the service `group` when given? Coverage status only: never the claims or
     payments history."""
-    provider = selectors.get_provider_for_user(request.user, provider_id) \
-        if provider_id is not None else None
     answer = selectors.eligibility_check(request.user, card=(card or "")[:40] or None,
                                          phone=(phone or "")[:40] or None, on=on, group=group,
-                                         provider=provider)
+                                         provider=provider_id)
     return eligibility_out(answer)
 
 

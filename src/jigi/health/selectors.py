@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
+from jigi.core import prepared
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.health import eligibility as el
 from jigi.health.cards import CardNumberError, normalise_card
@@ -45,6 +47,7 @@ from jigi.health.services._common import (
 )
 from jigi.orgs.models import Unit, UnitKind
 from jigi.orgs.scoping import user_scope
+from jigi.people.models import Person
 from jigi.people.phones import PhoneError, normalize_mali_phone
 from jigi.people.selectors import age_on
 
@@ -419,24 +422,25 @@ def _invalid(field: str, message: Any) -> ApplicationError:
 
 def eligibility_check(user, *, card: str | None = None, phone: str | None = None,
                       on: date | None = None, group: str | None = None,
-                      provider: Provider | None = None) -> EligibilityAnswer:
+                      provider: Provider | int | None = None) -> EligibilityAnswer:
     """Who is behind this card number (or phone: several beneficiaries may share the family's
     phone) and are they covered on `on` (today by default), for `group` when given: the
     reasons why not and the co-payment of each service group. A card with a wrong check digit
     is refused (422) before any lookup; an unknown card or one the user may not check gives no
-    match (NOT_A_BENEFICIARY), which tells nothing about other mutuals.
+    match (NOT_A_BENEFICIARY), which tells nothing about other mutuals. `provider` (an object
+    or an id) is where the care happens: clinic staff must work there, and each match says
+    whether it has a convention for the beneficiary's mutual on the date.
 
-    A few indexed queries whatever the size of the union: the beneficiaries with their coverage
-    and package, the packages' rules, suspensions, this year's usage, and the arrears of a
-    suspended coverage."""
+    By card, two statements prepared once per process (the clinic's counter is the hot path:
+    p95 under 50 ms with 8 clients at once); by phone, a few indexed ORM queries."""
     on = on or today()
     if group is not None and group not in ServiceGroup.values:
         raise _invalid("group", _("Choose one of the allowed values."))
     if bool(card) == bool(phone):
         raise _invalid("card", _("Give a card number or a phone number."))
-    allowed = _eligibility_filter(user, provider)
-    base = Beneficiary.objects.select_related(
-        "person", "coverage", "coverage__package", "coverage__mutual", "coverage__agreement")
+    scope = user_scope(user)
+    if not scope.sees_health_data:
+        raise Forbidden("forbidden", _("The eligibility check is for health staff."))
     if card:
         try:
             number = normalise_card(card)
@@ -444,22 +448,207 @@ def eligibility_check(user, *, card: str | None = None, phone: str | None = None
             message = (_("This card number has a typing error (check digit).")
                        if str(exc) == "check" else _("This is not a card number."))
             raise _invalid("card", message) from None
-        rows = list(base.filter(allowed, card_number=number)[:1])
-    else:
-        try:
-            number = normalize_mali_phone(phone or "")
-        except PhoneError:
-            raise _invalid("phone", _("Enter a Mali number: +223 and 8 digits.")) from None
-        from jigi.people.models import Person
-
-        persons = list(Person.objects.filter(phone=number, merged_into__isnull=True)
-                       .values_list("pk", flat=True)[:20])
-        coverages = list(Coverage.objects.filter(member_id__in=persons)
-                         .values_list("pk", flat=True)[:50])
-        rows = list(base.filter(allowed).filter(
-            Q(person_id__in=persons) | Q(coverage_id__in=coverages))
-            .order_by("coverage__status", "coverage_id", "pk")[:30])
+        return _by_card(user, number, on, group, getattr(provider, "pk", provider))
+    if provider is not None and not isinstance(provider, Provider):
+        provider = get_provider_for_user(user, provider)
+    allowed = _eligibility_filter(user, provider)
+    base = Beneficiary.objects.select_related(
+        "person", "coverage", "coverage__package", "coverage__mutual", "coverage__agreement")
+    try:
+        number = normalize_mali_phone(phone or "")
+    except PhoneError:
+        raise _invalid("phone", _("Enter a Mali number: +223 and 8 digits.")) from None
+    persons = list(Person.objects.filter(phone=number, merged_into__isnull=True)
+                   .values_list("pk", flat=True)[:20])
+    coverages = list(Coverage.objects.filter(member_id__in=persons)
+                     .values_list("pk", flat=True)[:50])
+    rows = list(base.filter(allowed).filter(
+        Q(person_id__in=persons) | Q(coverage_id__in=coverages))
+        .order_by("coverage__status", "coverage_id", "pk")[:30])
     return EligibilityAnswer(on, group, _decide_all(rows, on, group, provider))
+
+
+# --- the card's hot path: prepared statements ---------------------------------------------------
+
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _c(model, name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+_CARD_FIELDS = [
+    (Beneficiary, "b", ["id", "relation", "since", "until", "card_number"]),
+    (Person, "p", ["id", "first_name", "last_name", "sex", "birth_date", "birth_year"]),
+    (Coverage, "c", ["id", "number", "status", "enrolled_on", "covered_from", "ended_on",
+                     "organisation", "member"]),
+    (Unit, "u", ["id", "code", "name", "path", "organisation"]),
+    (BenefitPackage, "k", ["id", "code", "name", "waiting_days", "child_max_age"]),
+]
+
+
+def _card_sql() -> str:
+    cols = ", ".join(f"{alias}.{_c(model, name)}" for model, alias, names in _CARD_FIELDS
+                     for name in names)
+    return (  # names from the models, the card number as a parameter
+        f"SELECT {cols}, a.{_c(GroupAgreement, 'waiting_waived')} "  # noqa: S608
+        f"FROM {_t(Beneficiary)} b "
+        f"JOIN {_t(Person)} p ON p.{_c(Person, 'id')} = b.{_c(Beneficiary, 'person')} "
+        f"JOIN {_t(Coverage)} c ON c.{_c(Coverage, 'id')} = b.{_c(Beneficiary, 'coverage')} "
+        f"JOIN {_t(Unit)} u ON u.{_c(Unit, 'id')} = c.{_c(Coverage, 'mutual')} "
+        f"JOIN {_t(BenefitPackage)} k ON k.{_c(BenefitPackage, 'id')} = "
+        f"c.{_c(Coverage, 'package')} "
+        f"LEFT JOIN {_t(GroupAgreement)} a ON a.{_c(GroupAgreement, 'id')} = "
+        f"c.{_c(Coverage, 'agreement')} "
+        f"WHERE b.{_c(Beneficiary, 'card_number')} = %s")
+
+
+def _branch(kind: str, text: str, ints: list[str], d1: str, d2: str, rest: str) -> str:
+    """One SELECT of `_facts_sql`: kind, a text, six integers, two dates (NULLs typed, so
+    that PostgreSQL agrees on the columns of the UNION)."""
+    cols = [f"'{kind}'", text] + [f"CAST({v} AS BIGINT)" for v in ints] + [
+        "CAST(NULL AS BIGINT)"] * (6 - len(ints)) + [d1, d2]
+    return "SELECT " + ", ".join(cols) + " " + rest  # noqa: S608 (names from the models)
+
+
+def _facts_sql() -> str:
+    """Everything else a card's check needs, in one round trip: the package's rules ("r"), the
+    coverage's suspensions on the date ("s"), this year's usage ("u"), the arrears ("o"), the
+    providers the user works at ("l"), the provider named ("p") and its conventions in force
+    for the mutual ("c"). Every value is a parameter."""
+    R, S, U, D, V, P = (BenefitRule, SuspensionPeriod, BenefitUsage, ContributionDue,
+                        Convention, Provider)
+    no_day = "CAST(NULL AS DATE)"
+    staff = connection.ops.quote_name(Provider.staff.through._meta.db_table)
+    rule_ints = [f"r.{_c(R, n)}" for n in ("mutual_share_pct", "ceiling_per_event",
+                                            "ceiling_per_year", "max_quantity", "min_age",
+                                            "max_age")]
+    s_start, s_end, s_cov = _c(S, "start"), _c(S, "end"), _c(S, "coverage")
+    owed = f"SUM(d.{_c(D, 'amount')}) - SUM(d.{_c(D, 'paid')})"
+    v_mutual, v_until = _c(V, "mutual"), _c(V, "valid_until")
+    p_id = _c(P, "id")
+    return " UNION ALL ".join([
+        _branch("r", f"r.{_c(R, 'group')}", rule_ints, no_day, no_day,
+                f"FROM {_t(R)} r WHERE r.{_c(R, 'package')} = %s"),
+        _branch("s", f"s.{_c(S, 'reason')}", [], f"s.{s_start}", f"s.{s_end}",
+                f"FROM {_t(S)} s WHERE s.{s_cov} = %s AND s.{s_start} <= %s "
+                f"AND (s.{s_end} IS NULL OR s.{s_end} >= %s)"),
+        _branch("u", f"g.{_c(U, 'group')}", [f"g.{_c(U, 'amount')}"], no_day, no_day,
+                f"FROM {_t(U)} g WHERE g.{_c(U, 'beneficiary')} = %s "
+                f"AND g.{_c(U, 'year')} = %s"),
+        _branch("o", "NULL", [owed], no_day, no_day,
+                f"FROM {_t(D)} d WHERE d.{_c(D, 'coverage')} = %s "
+                f"AND d.{_c(D, 'period_start')} <= %s"),
+        _branch("l", "NULL", ["x.provider_id"], no_day, no_day,
+                f"FROM {staff} x JOIN {_t(P)} pr ON pr.{p_id} = x.provider_id "
+                f"WHERE x.user_id = %s AND pr.{_c(P, 'active')} = %s"),
+        _branch("p", "NULL", [f"pr.{p_id}", f"pr.{_c(P, 'organisation')}"], no_day, no_day,
+                f"FROM {_t(P)} pr WHERE pr.{p_id} = %s"),
+        _branch("c", "NULL", [f"v.{_c(V, 'id')}"], no_day, no_day,
+                f"FROM {_t(V)} v WHERE v.{_c(V, 'provider')} = %s "
+                f"AND (v.{v_mutual} = %s OR v.{v_mutual} IS NULL) "
+                f"AND v.{_c(V, 'valid_from')} <= %s "
+                f"AND (v.{v_until} IS NULL OR v.{v_until} >= %s)"),
+    ])
+
+
+def _day(value: Any) -> date | None:
+    # SQLite gives dates as ISO text; PostgreSQL as dates.
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _beneficiary_from(row: tuple) -> Beneficiary:
+    """Unsaved-looking model instances carrying the row (what the screens and the API read:
+    names, card, relation, the coverage's number, mutual and package)."""
+    it = iter(row)
+    values = {}
+    for _model, alias, names in _CARD_FIELDS:
+        values[alias] = {name: next(it) for name in names}
+    waived = next(it)
+    b, p, c, u, k = (values[a] for a in ("b", "p", "c", "u", "k"))
+    mutual = Unit(pk=u["id"], code=u["code"], name=u["name"], path=u["path"],
+                  organisation_id=u["organisation"], kind=UnitKind.MUTUAL)
+    package = BenefitPackage(pk=k["id"], code=k["code"], name=k["name"],
+                             waiting_days=k["waiting_days"], child_max_age=k["child_max_age"],
+                             organisation_id=u["organisation"])
+    coverage = Coverage(pk=c["id"], number=c["number"], status=c["status"],
+                        enrolled_on=_day(c["enrolled_on"]),
+                        covered_from=_day(c["covered_from"]), ended_on=_day(c["ended_on"]),
+                        organisation_id=c["organisation"], member_id=c["member"],
+                        mutual=mutual, package=package)
+    coverage._waived = bool(waived)
+    person = Person(pk=p["id"], first_name=p["first_name"], last_name=p["last_name"],
+                    sex=p["sex"], birth_date=_day(p["birth_date"]), birth_year=p["birth_year"])
+    return Beneficiary(pk=b["id"], relation=b["relation"], since=_day(b["since"]),
+                       until=_day(b["until"]), card_number=b["card_number"], person=person,
+                       coverage=coverage)
+
+
+def _by_card(user, number: str, on: date, group: str | None, provider_id: Any
+             ) -> EligibilityAnswer:
+    scope = user_scope(user)
+    ops = connection.ops
+    day = ops.adapt_datefield_value(on)
+    provider_id = _pk(provider_id) if provider_id is not None else None
+    with prepared.cursor() as cursor:
+        row = cursor.execute(prepared.statement("health.card", _card_sql), [number]).fetchone()
+        b = _beneficiary_from(row) if row else None
+        cov = b.coverage if b else None
+        facts = cursor.execute(prepared.statement("health.card_facts", _facts_sql), [
+            cov.package.pk if b else -1, cov.pk if b else -1, day, day, b.pk if b else -1,
+            on.year, cov.pk if b else -1, day, user.pk or -1, True, provider_id or -1,
+            provider_id or -1, cov.mutual.pk if b else -1, day, day]).fetchall()
+    rules, suspensions, usage, linked, conventions = {}, [], {}, set(), []
+    owed, provider_org = 0, None
+    for kind, text, n1, n2, n3, n4, n5, n6, d1, d2 in facts:
+        if kind == "r":
+            rules[text] = el.Rule(text, n1, n2, n3, n4, n5, n6)
+        elif kind == "s":
+            suspensions.append(el.Suspension(_day(d1), _day(d2), text))
+        elif kind == "u":
+            usage[text] = n1
+        elif kind == "o":
+            owed = n1 or 0
+        elif kind == "l":
+            linked.add(n1)
+        elif kind == "p":
+            provider_org = n2
+        elif kind == "c":
+            conventions.append(n1)
+    health_orgs = {g.organisation_id for g in scope.grants if g.role in HEALTH_ROLES}
+    if provider_id is not None and (provider_org is None or not (
+            scope.is_superuser or provider_org in health_orgs)):
+        raise NotFound("provider_not_found", _("Provider not found."))
+    allowed = scope.is_superuser
+    if not allowed:
+        staff = scope.has_role(*MUTUAL_STAFF_ROLES)
+        clinic_orgs = {g.organisation_id for g in scope.grants if g.role in CLINIC_ROLES}
+        if clinic_orgs:
+            if provider_id is not None and provider_id not in linked and not staff:
+                raise Forbidden("not_your_provider",
+                                _("You check cards only for the providers you work at."))
+            if not linked and not staff:
+                raise Forbidden("no_provider", _("You are not linked to any provider: ask "
+                                                 "the union to link you."))
+        if b is not None:
+            allowed = (staff and scope.covers_unit(cov.mutual, roles=MUTUAL_STAFF_ROLES)) or (
+                bool(linked) and cov.organisation_id in clinic_orgs)
+    if b is None or not allowed:
+        return EligibilityAnswer(on, group, [])
+    facts_ = el.Facts(
+        on=on, relation=b.relation, since=b.since, until=b.until, age=age_on(b.person, on),
+        age_at_since=age_on(b.person, b.since), enrolled_on=cov.enrolled_on,
+        covered_from=cov.covered_from,
+        ended_on=cov.ended_on if cov.status == CoverageStatus.ENDED else None,
+        waiting_days=cov.package.waiting_days, waiting_waived=cov._waived,
+        child_max_age=cov.package.child_max_age, rules=rules, suspensions=tuple(suspensions),
+        amount_due=owed if any(s.reason == "arrears" for s in suspensions) else 0, usage=usage)
+    in_network = bool(conventions) if provider_id is not None else None
+    return EligibilityAnswer(on, group, [Match(b, facts_.age, el.decide(facts_, group),
+                                               in_network)])
 
 
 def _decide_all(rows: list[Beneficiary], on: date, group: str | None,
