@@ -438,3 +438,69 @@ def test_indicators_on_screen_and_as_csv(health, client_for):
     assert 'id="ind-UTM"' in ramu
     assert admin.get("/health/indicators/ramu/", {"year": "2026", "format": "csv"}
                      )["Content-Disposition"] == 'attachment; filename="rapport-ramu-2026.csv"'
+
+
+# --- garbage never gives a 500 ----------------------------------------------------------------
+
+GARBAGE = ["", "abc", "-1", "99999999999999999999999", "1e5", "12.5", "\u202f", "<script>",
+           "2026-13-45", "0"]
+
+
+def test_garbage_in_any_field_is_refused_not_a_server_error(world, health, flagged,
+                                                           client_for):
+    from jigi.health.models import Contribution
+
+    treaty = _treaty(health)
+    manager = client_for("mutual_manager")
+    admin = client_for("union_admin")
+    payment = Contribution.objects.filter(coverage=health.coverage).first()
+    batch_url = "/health/batches/"
+    for value in GARBAGE:
+        posts = [
+            (manager, f"/health/coverages/{health.coverage.pk}/",
+             {"amount": value, "paid_on": value, "channel": value, "savings_account": value,
+              "idempotency_key": f"g-{value}"}),
+            # (A reason is free text: any is a reason. Without one, the key alone is garbage.)
+            (manager, f"/health/contributions/{payment.pk}/reverse/",
+             {"idempotency_key": value}),
+            (manager, f"/health/mutuals/{world.mutual_1.pk}/enrol/{health.family.head.pk}/",
+             {"action": "enrol", "package": value, "enrolled_on": value,
+              f"cover_{health.refused_child.pk}": "on", f"rel_{health.refused_child.pk}": value}),
+            (manager, "/health/claims/new/",
+             {"card_number": value, "provider_id": value, "care_date": value, "rows": value,
+              "item_1": value, "qty_1": value, "price_1": value, "diagnosis": value,
+              "idempotency_key": f"c-{value}"}),
+            (manager, f"/health/claims/{flagged.pk}/review/",
+             {"action_2": value, "reason_2": value, "qty_2": value, "price_2": value}),
+            (manager, f"/health/claims/{flagged.pk}/reject/", {"reason": value}),
+            (manager, batch_url, {"mutual": value, "provider_id": value, "through": value,
+                                  "idempotency_key": f"b-{value}"}),
+            (admin, f"/health/reinsurance/treaties/{treaty.pk}/settle/",
+             {"year": value, "quarter": value}),
+            (admin, "/health/reinsurance/treaties/new/",
+             {"mutual": value, "valid_from": value, "valid_until": value, "cession_bp": value,
+              "xol_priority": value, "stop_loss_limit_bp": value}),
+            (manager, "/health/prevention/", {"unit": value, "held_on": value, "topic": value}),
+        ]
+        for client, url, data in posts:
+            status = client.post(url, data).status_code
+            assert status in (302, 403, 404, 409, 422), (url, value, status)
+        gets = [
+            f"/health/eligibility/?q={value}&group={value}&provider={value}",
+            f"/health/mutuals/{world.mutual_1.pk}/?q={value}&status={value}",
+            f"/health/mutuals/{world.mutual_1.pk}/simulation/?year={value}&try=1"
+            f"&cession_bp={value}&xol_limit={value}",
+            f"/health/indicators/?year={value}", f"/health/claims/?status={value}",
+            f"/health/claims/new/?rows={value}&provider_id={value}",
+        ]
+        for url in gets:
+            status = manager.get(url).status_code
+            assert status in (200, 404, 422), (url, value, status)
+    # Nothing was written by any of it.
+    assert not ReinsuranceStatement.objects.exists()
+    assert not PaymentBatch.objects.exists()
+    assert Contribution.objects.filter(coverage=health.coverage).count() == 1
+    assert payment.__class__.objects.get(pk=payment.pk).reversed_by_id is None
+    assert Claim.objects.count() == 1
+    flagged.refresh_from_db()
+    assert flagged.status == ClaimStatus.REVIEW
