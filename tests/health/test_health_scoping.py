@@ -137,3 +137,15 @@ def test_anonymous_is_401(health, client):
     assert client.get("/api/v1/health/coverages").status_code == 401
     assert client.get("/api/v1/health/eligibility",
                       {"card": health.head.card_number}).status_code == 401
+
+
+def test_coverage_search_by_number_card_or_name(health):
+    manager = health.users["mutual_manager"]
+    head = health.family.head
+    assert [c.pk for c in coverage_list(manager, q=health.coverage.number.lower())] == [
+        health.coverage.pk]
+    assert [c.pk for c in coverage_list(manager, q=health.children[0].card_number)] == [
+        health.coverage.pk]
+    assert [c.pk for c in coverage_list(manager, q=f"{head.first_name.upper()} TRAORE")] == [
+        health.coverage.pk]
+    assert list(coverage_list(manager, q=health.other_beneficiary.card_number)) == []

@@ -48,6 +48,7 @@ from jigi.health.services._common import (
 from jigi.orgs.models import Unit, UnitKind
 from jigi.orgs.scoping import user_scope
 from jigi.people.models import Person
+from jigi.people.names import fold
 from jigi.people.phones import PhoneError, normalize_mali_phone
 from jigi.people.selectors import age_on
 
@@ -140,7 +141,7 @@ def coverage_list(user, *, mutual: Unit | None = None, status: str = "", q: str 
             card = normalise_card(q)
         except CardNumberError:
             card = None
-        match = Q(number__iexact=q) | Q(member__search_name__startswith=q.lower())
+        match = Q(number__iexact=q) | Q(member__search_name__startswith=fold(q))
         if card:
             match |= Q(beneficiaries__card_number=card)
         qs = qs.filter(match).distinct()
