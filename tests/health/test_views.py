@@ -416,3 +416,50 @@ def test_clinic_staff_without_a_provider_are_told_why(health, client_for):
     assert response.status_code == 403
     assert 'id="form-error"' in _text(response)
     assert 'id="answer"' not in _text(response)
+
+
+# --- changes to the family --------------------------------------------------------------------
+
+
+def test_a_newborn_is_added_and_a_spouse_taken_off_the_card(world, health, client_for):
+    from jigi.people.services import household_member_add
+    from tests.people.factories import register
+
+    baby = register(world, unit=world.mutual_1, user="mutual_manager", first_name="Assitan",
+                    last_name="Traoré", sex="F", birth_year=2026, village="Hamdallaye",
+                    cercle="Commune IV", region="Bamako")
+    household_member_add(acting_user=health.users["mutual_manager"],
+                         household=health.family.household, person=baby, relation="child")
+    c = client_for("mutual_manager")
+    url = f"/health/coverages/{health.coverage.pk}/"
+    page = _text(c.get(url))
+    assert f'<option value="{baby.pk}">' in page.split('id="add-beneficiary"')[1]
+    family = f"{url}family/"
+    added = c.post(family, {"action": "add", "person": str(baby.pk), "relation": "child"})
+    assert added.status_code == 302
+    card = Beneficiary.objects.get(coverage=health.coverage, person=baby).card_number
+    assert card in _text(c.get(url))
+    # Taking the member himself off is refused; a spouse needs a reason.
+    head = health.head
+    refused = c.post(family, {"action": "remove", "beneficiary": str(head.pk),
+                              "reason": "Erreur"})
+    assert refused.status_code == 409
+    no_reason = c.post(family, {"action": "remove",
+                                "beneficiary": str(health.spouses[1].pk)})
+    assert no_reason.status_code == 422
+    assert Beneficiary.objects.get(pk=health.spouses[1].pk).until is None
+    done = c.post(family, {"action": "remove", "beneficiary": str(health.spouses[1].pk),
+                           "reason": "Divorce"})
+    assert done.status_code == 302
+    assert Beneficiary.objects.get(pk=health.spouses[1].pk).until == health.today
+    # Another mutual's beneficiary is not found through this coverage.
+    assert c.post(family, {"action": "remove", "beneficiary": str(
+        health.other_beneficiary.pk), "reason": "x"}).status_code == 404
+    # Renewal opens 60 days before its date: too early now, a conflict.
+    assert c.post(family, {"action": "renew"}).status_code == 409
+    assert client_for("claims_officer").post(family, {"action": "renew"}).status_code == 403
+    ended = c.post(family, {"action": "end", "reason": "La famille quitte Bamako"})
+    assert ended.status_code == 302
+    health.coverage.refresh_from_db()
+    assert health.coverage.status == "ended"
+    assert 'id="pay-form"' not in _text(c.get(url))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("health/mutuals/<int:mutual_id>/adjudicate/", views.adjudicate,
          name="health_adjudicate"),
     path("health/coverages/<int:pk>/", views.coverage_detail, name="health_coverage"),
+    path("health/coverages/<int:pk>/family/", views.family_change, name="health_family"),
     path("health/coverages/<int:pk>/standing-order/", views.standing_order,
          name="health_standing_order"),
     path("health/contributions/<int:pk>/receipt/", views.receipt, name="health_receipt"),

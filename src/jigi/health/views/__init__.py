@@ -23,6 +23,7 @@ from jigi.health.views.claims import (
 from jigi.health.views.coverage import (
     contribution_reverse,
     coverage_detail,
+    family_change,
     receipt,
     standing_order,
 )
@@ -42,8 +43,9 @@ from jigi.health.views.reinsurance import (
 __all__ = [
     "adjudicate", "batch_action", "batch_detail", "batch_list", "claim_approve",
     "claim_detail", "claim_list", "claim_new", "claim_reject", "claim_review",
-    "contribution_reverse", "coverage_detail", "eligibility", "enrol", "enrol_start", "home",
-    "indicators", "mutual_detail", "queue", "ramu_report", "receipt", "reinsurance_home",
-    "session_attendance", "session_detail", "session_list", "simulation", "standing_order",
-    "statement_detail", "tariff_options", "treaty_detail", "treaty_new", "treaty_settle",
+    "contribution_reverse", "coverage_detail", "eligibility", "enrol", "enrol_start",
+    "family_change", "home", "indicators", "mutual_detail", "queue", "ramu_report", "receipt",
+    "reinsurance_home", "session_attendance", "session_detail", "session_list", "simulation",
+    "standing_order", "statement_detail", "tariff_options", "treaty_detail", "treaty_new",
+    "treaty_settle",
 ]

@@ -4,6 +4,7 @@ payment, a monthly standing order from savings."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from jigi.core.errors import ApplicationError
 from jigi.health import forms, selectors, services
 from jigi.health.models import Channel, Contribution, Coverage, CoverageStatus
+from jigi.health.services.enrolment import RENEWAL_WINDOW_DAYS
 from jigi.health.views._common import (
     FormErrors,
     errors_of,
@@ -28,6 +30,7 @@ from jigi.health.views._common import (
     today,
 )
 from jigi.people.models import Consent, ConsentScope, Relation
+from jigi.people.selectors import age_on, get_person_for_user
 from jigi.savings.models import AccountStatus, ProductKind, SavingsAccount
 
 # Channels a payment may take at the mutual's desk (a partner pays through its agreement).
@@ -84,6 +87,26 @@ def _due_rows(coverage: Coverage, on) -> list[dict[str, Any]]:
     return rows
 
 
+def _newcomers(user, coverage: Coverage) -> list[dict[str, Any]]:
+    """Members of the family's household (in the registry) not on the card: who may be added
+    (a newborn, a new wife)."""
+    if coverage.household_id is None:
+        return []
+    on_card = set(selectors.beneficiaries_of(coverage, current_only=True)
+                  .values_list("person_id", flat=True))
+    rows = []
+    for link in coverage.household.members.select_related("person").order_by("pk"):
+        p = link.person
+        if p.pk in on_card or link.until is not None or p.merged_into_id is not None:
+            continue
+        try:
+            get_person_for_user(user, p.pk)
+        except ApplicationError:
+            continue
+        rows.append({"person": p, "relation": link.relation, "age": age_on(p, today())})
+    return rows
+
+
 def _context(request, coverage: Coverage) -> dict[str, Any]:
     user = request.user
     on = today()
@@ -103,6 +126,10 @@ def _context(request, coverage: Coverage) -> dict[str, Any]:
         "orders": list(selectors.standing_orders_of(coverage)),
         "accounts": payable_accounts(coverage) if manager and live else [],
         "can_pay": manager and live, "channels": [(c.value, c.label) for c in DESK_CHANNELS],
+        "newcomers": _newcomers(user, coverage) if manager and live else [],
+        "relations": [(r.value, r.label) for r in Relation if r != Relation.HEAD],
+        "renewal_opens": (coverage.renewal_due - timedelta(days=RENEWAL_WINDOW_DAYS))
+        if coverage.renewal_due else None,
         "key": request.POST.get("idempotency_key") or new_key(),
         "v": request.POST if request.method == "POST" else {},
     }
@@ -224,6 +251,60 @@ def standing_order(request, pk: int):
     fields = {ORDER_FIELDS.get(k, k): v for k, v in fields.items()}
     return render(request, "health/coverage.html", _context(request, coverage) | {
         "error": error, "errors": fields, "order_form": True}, status=status)
+
+
+@login_required
+@require_POST
+def family_change(request, pk: int):
+    """Add a beneficiary (a newborn, a new wife), take one off the card, renew the coverage
+    for a year, or end it (managers)."""
+    user = request.user
+    coverage = fetch(selectors.get_coverage_for_user, user, pk)
+    if not is_manager(user, coverage.mutual):
+        raise PermissionDenied
+    post = request.POST
+    action = post.get("action", "")
+    errors: dict[str, Any] = {}
+    on = forms.parse_date(post, "on", errors)
+    reason = forms.clean_text(post.get("reason", ""))[:200]
+    try:
+        if errors:
+            raise FormErrors(errors)
+        if action == "add":
+            person = next((r["person"] for r in _newcomers(user, coverage)
+                           if str(r["person"].pk) == post.get("person")), None)
+            if person is None:
+                raise FormErrors({"person": _("Choose a member of the household.")})
+            b = services.beneficiary_add(acting_user=user, coverage=coverage, person=person,
+                                         relation=post.get("relation", ""), on=on)
+            messages.success(request, _("%(name)s added: card %(card)s.") % {
+                "name": person.full_name, "card": b.card_number})
+        elif action == "remove":
+            b = fetch(selectors.get_beneficiary_for_user, user, post.get("beneficiary"))
+            if b.coverage_id != coverage.pk:
+                raise FormErrors({"beneficiary": _("Not on this card.")})
+            services.beneficiary_remove(acting_user=user, beneficiary=b, reason=reason, on=on)
+            messages.success(request, _("%(name)s taken off the card.") % {
+                "name": b.person.full_name})
+        elif action == "renew":
+            renewal = services.coverage_renew(acting_user=user, coverage=coverage, on=on)
+            messages.success(request, _("Renewed until %(day)s.") % {
+                "day": renewal.coverage.renewal_due.isoformat()})
+        elif action == "end":
+            services.coverage_end(acting_user=user, coverage=coverage, reason=reason, on=on)
+            messages.success(request, _("Coverage ended."))
+        else:
+            raise FormErrors({"action": _("Choose what to change.")})
+        return redirect("web:health_coverage", pk=coverage.pk)
+    except FormErrors as exc:
+        error, fields = errors_of(exc.as_application_error())
+        status = 422
+    except ApplicationError as exc:
+        error, fields = errors_of(exc)
+        status = status_of(exc)
+    coverage = fetch(selectors.get_coverage_for_user, user, pk)
+    return render(request, "health/coverage.html", _context(request, coverage) | {
+        "error": error, "errors": fields, "family_action": action}, status=status)
 
 
 @login_required
