@@ -531,3 +531,16 @@ def test_recognition_rule():
     assert sch.recognised_after(due, 3_300, date(2026, 12, 1)) == 3_300
     started = sch.Due(date(2026, 12, 1), date(2026, 12, 31), 3_300, 3_300, 3_300)
     assert sch.recognised_after(started, 1_000, date(2026, 11, 20)) == 1_000
+
+
+def test_back_dated_payment_keeps_the_periods_begun_by_today(world, health):
+    cov = _late_family(world, health)
+    arrears_run(mutual=world.mutual_1, on=TODAY)  # schedules September to November
+    _pay(health, 3 * 550, coverage=cov, on=date(2026, 8, 20))  # a paper receipt of August
+    starts = [d.period_start for d in dues_of(cov)]
+    assert starts == [date(2026, m, 1) for m in (8, 9, 10, 11)]
+    assert [d.paid for d in dues_of(cov)] == [3 * 550, 3 * 550, 0, 0]
+    cov.refresh_from_db()
+    assert cov.status == "active"  # October began 50 days ago: within the grace
+    assert list(SuspensionPeriod.objects.filter(coverage=cov).values_list(
+        "start", "end", "reason")) == [(TODAY, TODAY + timedelta(days=29), "waiting")]

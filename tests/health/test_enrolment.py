@@ -321,7 +321,7 @@ def test_group_enrolment_reports_each_person(world, health):
     assert [(r.person_id, r.ok, r.code) for r in results] == [
         (ok.pk, True, ""), (no_consent.pk, False, "person_not_found"),
         (kondo.pk, False, "not_a_partner_member"), (10**9, False, "person_not_found"),
-        (ok.pk, False, "person_not_found")]
+        (ok.pk, False, "listed_twice")]
     cov = results[0].coverage
     assert cov.agreement_id == agreement.pk
     assert cov.covered_from == TODAY  # waiting period waived by the agreement

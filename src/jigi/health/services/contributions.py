@@ -157,11 +157,14 @@ def _settle(coverage: Coverage, total: int, on: date, *, spans=None,
                        "amount")
     d_rec = d_adv = 0
     keep = []
+    # A period begun by today stays even unpaid (a back-dated payment does not undo the
+    # schedule close of business made); a later one exists only to hold money paid ahead.
+    horizon = max(on, today())
     for due, amount, new_paid in zip(dues, amounts, paid, strict=True):
         new_rec = schedule.recognised_after(_pure(due), new_paid, on)
         d_rec += new_rec - due.recognised
         d_adv += (new_paid - new_rec) - (due.paid - due.recognised)
-        if new_paid == 0 and due.period_start > on:
+        if new_paid == 0 and due.period_start > horizon:
             due.delete()
             continue
         if (amount, new_paid, new_rec) != (due.amount, due.paid, due.recognised):
@@ -362,7 +365,9 @@ def _pay(coverage: Coverage, *, user, amount: int, on: date, channel: str,
     if card:
         coverage.card_fee_paid = True
         coverage.save(update_fields=["card_fee_paid"])
-    change = sync_status(coverage, settled.dues, on, user)
+    # Suspension is decided as of the day the mutual learns of the money: a paper receipt
+    # entered late does not reinstate (nor start a waiting period) in the past.
+    change = sync_status(coverage, settled.dues, max(on, today()), user)
     audit_log(actor=user, event_type="health.contribution_paid", subject=contribution,
               after={"coverage": coverage.number, "amount": amount, "card_fee": card,
                      "channel": channel, "receipt": receipt, "income": settled.recognised,
@@ -460,7 +465,7 @@ def contribution_reverse(*, acting_user, contribution: Contribution, reason: str
         if original.card_fee:
             locked.card_fee_paid = False
             locked.save(update_fields=["card_fee_paid"])
-        change = sync_status(locked, settled.dues, on, acting_user)
+        change = sync_status(locked, settled.dues, max(on, today()), acting_user)
         audit_log(actor=acting_user, event_type="health.contribution_reversed",
                   subject=original,
                   after={"reversal": receipt, "reason": reason, "amount": original.amount,

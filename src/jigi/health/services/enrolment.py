@@ -514,8 +514,11 @@ def group_enrol(*, acting_user, agreement: GroupAgreement, persons: list,
         for raw in persons:
             pid = getattr(raw, "pk", raw)
             try:
-                if isinstance(pid, bool) or not isinstance(pid, int) or pid in seen:
-                    raise NotFound("person_not_found", _("Person not found (or listed twice)."))
+                if isinstance(pid, bool) or not isinstance(pid, int):
+                    raise NotFound("person_not_found", _("Person not found."))
+                if pid in seen:
+                    raise ApplicationError("listed_twice", _("This person is listed twice."),
+                                           status_code=422)
                 seen.add(pid)
                 person = get_person_for_user(acting_user, pid)
                 if not _partner_member(person.pk, agreement):
