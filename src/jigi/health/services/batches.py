@@ -47,7 +47,8 @@ def _book(mutual: Unit) -> Book:
 
 
 def _lock(batch: PaymentBatch) -> PaymentBatch:
-    return PaymentBatch.objects.select_for_update().select_related(
+    # Only the batch row: PostgreSQL cannot lock the nullable side of the entry's outer join.
+    return PaymentBatch.objects.select_for_update(of=("self",)).select_related(
         "mutual", "provider", "approval_entry").get(pk=batch.pk)
 
 

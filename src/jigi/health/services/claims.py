@@ -849,7 +849,10 @@ def _check_transition(claim: Claim, to: str) -> None:
 
 
 def _lock_claim(claim: Claim) -> Claim:
-    locked = Claim.objects.select_for_update().select_related("mutual").get(pk=claim.pk)
+    # The claim's row only: locking the mutual's unit too would hold up every insert that
+    # refers to it until this decision commits.
+    locked = Claim.objects.select_for_update(of=("self",)).select_related("mutual").get(
+        pk=claim.pk)
     return locked
 
 

@@ -187,7 +187,8 @@ def statement_settle(*, acting_user, treaty: ReinsuranceTreaty, year: Any, quart
         with transaction.atomic():
             # Statements of one treaty are drawn up one at a time (the annual one reads the
             # quarters').
-            ReinsuranceTreaty.objects.select_for_update().filter(pk=treaty.pk).exists()
+            list(ReinsuranceTreaty.objects.select_for_update().filter(pk=treaty.pk)
+                 .values_list("pk"))
             return _settle(acting_user, treaty, terms, year, quarter)
     except IntegrityError:
         # Drawn up meanwhile by another request: it is the answer.
