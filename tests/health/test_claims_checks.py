@@ -81,6 +81,29 @@ def test_care_after_a_lapse_waits_the_lapse_period(health):
     assert before.status == ClaimStatus.VALUED
 
 
+def test_a_wife_added_later_waits_from_the_day_she_was_added(health, world):
+    from jigi.health.services import beneficiary_add
+    from tests.people.factories import register
+
+    wife = register(world, unit=world.mutual_1, user="mutual_manager", first_name="Rokia",
+                    last_name="Sidibé", sex="F", birth_year=1996)
+    added = beneficiary_add(acting_user=health.users["mutual_manager"],
+                            coverage=health.coverage, person=wife, relation="spouse",
+                            on=health.today - timedelta(days=30))
+    baby = register(world, unit=world.mutual_1, user="mutual_manager", first_name="Awa",
+                    last_name="Traoré", sex="F", birth_year=health.today.year,
+                    birth_date=health.today - timedelta(days=40))
+    newborn = beneficiary_add(acting_user=health.users["mutual_manager"],
+                              coverage=health.coverage, person=baby, relation="child",
+                              on=health.today - timedelta(days=30))
+
+    waiting = submit(health, LineIn("CPN", 1, 1_000), ben=added, days_ago=2)
+    covered = submit(health, LineIn("CONS", 1, 1_500), ben=newborn, days_ago=2)
+
+    assert reasons(waiting) == [["WAITING_PERIOD"]]
+    assert covered.status == ClaimStatus.VALUED
+
+
 def test_a_child_past_the_age_limit_is_no_longer_covered(health):
     child = health.children[0]
     Person.objects.filter(pk=child.person_id).update(birth_year=health.today.year - 19,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jigi.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from jigi.health.models import BenefitUsage, ClaimStatus
@@ -18,6 +20,7 @@ from jigi.health.services.claims import (
     claim_review,
     claim_submit,
     claims_approve,
+    reduced_share,
 )
 
 
@@ -198,3 +201,17 @@ def test_a_rejected_claims_care_can_be_claimed_again(health):
 
     assert again.status == ClaimStatus.VALUED
     assert again.lines.get().reasons == []
+
+
+@given(allowed=st.integers(1, 10**9), share_pct=st.integers(0, 100),
+       cut=st.integers(0, 10**9), ceiling=st.integers(0, 10**9))
+def test_a_reduction_never_raises_the_share_nor_passes_the_new_amount(allowed, share_pct, cut,
+                                                                      ceiling):
+    share = min(allowed * share_pct // 100, ceiling)  # as valued, ceilings applied
+    after = allowed - cut % allowed
+
+    new = reduced_share(share=share, allowed_before=allowed, allowed_after=after)
+
+    assert 0 <= new <= share
+    assert new <= after
+    assert reduced_share(share=share, allowed_before=allowed, allowed_after=allowed) == share
