@@ -32,6 +32,7 @@ from django.utils import timezone
 from jigi.core.audit import audit_log
 from jigi.core.models import Counter
 from jigi.demo.bulk import bulk_insert
+from jigi.health.demo import step_health
 from jigi.orgs.bootstrap import Orgs, accounting_unit_create, organisations_bootstrap
 from jigi.orgs.models import MemberGroup, Organisation, Role, Unit, UnitKind
 from jigi.orgs.services import staff_user_create
@@ -592,6 +593,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     step_summary,
     step_savings,
     step_credit,
+    step_health,
 ]
 
 
