@@ -1,6 +1,8 @@
 from django.urls import path
 
 from jigi.health import views
+from jigi.health.views import agreements, packages, providers
+from jigi.health.views.mutuals import mutual_edit
 
 # Included in the "web" namespace by jigi/web/urls.py.
 urlpatterns = [
@@ -48,4 +50,29 @@ urlpatterns = [
     path("health/prevention/<int:pk>/", views.session_detail, name="health_session"),
     path("health/prevention/<int:pk>/attendance/", views.session_attendance,
          name="health_attendance"),
+    # Set-up: providers, conventions and tariffs, packages, the mutual's profile, agreements.
+    path("health/providers/", providers.provider_list, name="health_providers"),
+    path("health/providers/new/", providers.provider_new, name="health_provider_new"),
+    path("health/providers/<int:pk>/", providers.provider_detail, name="health_provider"),
+    path("health/providers/<int:pk>/edit/", providers.provider_edit,
+         name="health_provider_edit"),
+    path("health/providers/<int:pk>/staff/", providers.provider_staff,
+         name="health_provider_staff"),
+    path("health/providers/<int:pk>/conventions/new/", providers.convention_new,
+         name="health_convention_new"),
+    path("health/conventions/<int:pk>/", providers.convention_detail,
+         name="health_convention"),
+    path("health/conventions/<int:pk>/items/", providers.tariff_item, name="health_tariff_item"),
+    path("health/conventions/<int:pk>/import/", providers.tariff_import,
+         name="health_tariff_import"),
+    path("health/conventions/<int:pk>/tariff.csv", providers.tariff_export,
+         name="health_tariff_export"),
+    path("health/packages/", packages.package_list, name="health_packages"),
+    path("health/packages/new/", packages.package_new, name="health_package_new"),
+    path("health/packages/<int:pk>/edit/", packages.package_edit, name="health_package_edit"),
+    path("health/mutuals/<int:pk>/edit/", mutual_edit, name="health_mutual_edit"),
+    path("health/agreements/", agreements.agreement_list, name="health_agreements"),
+    path("health/agreements/<int:pk>/", agreements.agreement_detail, name="health_agreement"),
+    path("health/agreements/<int:pk>/enrol/", agreements.agreement_enrol,
+         name="health_agreement_enrol"),
 ]

@@ -332,3 +332,118 @@ def enrol(request, pk: int, person_id: int):
 
 
 __all__ = ["enrol", "enrol_start", "home", "mutual_detail"]
+
+
+# --- the mutual's profile (set-up) ------------------------------------------------------------
+# Added after the screens above were written: its imports stay inside the functions so that
+# this section is self-contained at the end of the module.
+
+
+def _board_seats(user, data, profile, fields: dict[str, str]) -> list[dict[str, Any]]:
+    """The board's seats for the form: as sent after a refusal, or as stored; each with its
+    person when the user may see him, and its messages."""
+    from jigi.health import forms_admin, selectors_admin
+    from jigi.people.selectors import persons_visible_to
+
+    if data:
+        rows = []
+        for i in range(forms_admin.MAX_BOARD + 1):
+            raw = data.get(f"board_person_{i}")
+            if raw is None:
+                break
+            rows.append({"person_id": forms.clean_text(raw)[:18],
+                         "office": data.get(f"board_office_{i}", ""),
+                         "since": forms.clean_text(data.get(f"board_since_{i}", ""))[:10],
+                         "remove": forms_admin.checked(data, f"board_remove_{i}")})
+    else:
+        rows = [dict(r, remove=False) for r in selectors_admin.board_rows(user, profile)]
+    ids = [int(r["person_id"]) for r in rows if str(r["person_id"]).isdigit()]
+    persons = {p.pk: p for p in persons_visible_to(user).filter(pk__in=ids)}
+    for i, row in enumerate(rows):
+        row["i"] = i
+        row["person"] = persons.get(int(row["person_id"])) \
+            if str(row["person_id"]).isdigit() else None
+        row["errors"] = " ".join(m for m in (fields.get(f"board_{k}_{i}") for k in (
+            "person", "office", "since")) if m)
+    return rows
+
+
+def _check_board_persons(user, data, profile, errors: dict[str, Any]) -> None:
+    """A seat keeps a person already on the board, or takes one the user may see in the
+    registry: a number typed into the form names nobody else."""
+    from jigi.health.forms_admin import MAX_BOARD
+    from jigi.people.selectors import persons_visible_to
+
+    current = {seat.get("person_id") for seat in (profile.board if profile else [])}
+    sent = {}
+    for i in range(MAX_BOARD + 1):
+        raw = data.get(f"board_person_{i}")
+        if raw is None:
+            break
+        sent[f"board_person_{i}"] = raw
+    if data.get("add_person"):
+        sent["add_person"] = data.get("add_person")
+    wanted = {k: int(v) for k, v in sent.items() if str(v).isdigit() and len(str(v)) <= 18}
+    visible = set(persons_visible_to(user).filter(pk__in=list(wanted.values()))
+                  .values_list("pk", flat=True))
+    for key, pk in wanted.items():
+        if pk not in visible and (key == "add_person" or pk not in current):
+            errors[key] = _("Choose a person from the registry.")
+
+
+@login_required
+def mutual_edit(request, pk: int):
+    """The mutual's profile: urban or rural, area, target population, foundation, approval,
+    last general assembly, and its board (persons picked from the registry, their office and
+    since when). The mutual's manager or the union administrator."""
+    from jigi.health import forms_admin
+    from jigi.health.models import AreaKind
+
+    user = request.user
+    mutual = fetch(selectors.get_mutual_visible, user, pk)
+    _require_manager(user, mutual)
+    profile = selectors.profile_of(mutual)
+    board_q = forms.clean_text(request.GET.get("board_q", ""))[:100]
+    found = person_search_for_user(user, board_q, limit=20) if board_q else []
+    if request.htmx and "board_q" in request.GET:
+        return render(request, "health/mutual_edit_candidates.html", {
+            "found": found, "board_q": board_q})
+    error, fields, status = None, {}, 200
+    post = request.POST if request.method == "POST" else None
+    if post is not None:
+        errors: dict[str, Any] = {}
+        data = forms_admin.profile_fields(post, errors)
+        _check_board_persons(user, post, profile, errors)
+        try:
+            if errors:
+                raise FormErrors(errors)
+            services.mutual_profile_save(acting_user=user, mutual=mutual, **data)
+            messages.success(request, _("Profile of %(name)s saved.") % {"name": mutual.name})
+            return redirect("web:health_mutual", pk=mutual.pk)
+        except FormErrors as exc:
+            error, fields = errors_of(exc.as_application_error())
+            status = 422
+        except ApplicationError as exc:
+            error, fields = errors_of(exc)
+            status = status_of(exc)
+            forms_admin.board_errors(fields, data["board"], forms_admin.board_rows_sent(post))
+    if post is not None:
+        v: dict[str, Any] = post
+    elif profile is not None:
+        v = {name: getattr(profile, name) for name in (
+            "area_kind", "area", "target_population", "approval_ref")}
+        v["founded_on"] = profile.founded_on or ""
+        v["last_general_assembly"] = profile.last_general_assembly or ""
+    else:
+        v = {"area_kind": AreaKind.URBAN if mutual.urban else AreaKind.RURAL,
+             "area": ", ".join(x for x in (mutual.commune, mutual.cercle, mutual.region) if x)}
+    return render(request, "health/mutual_edit.html", {
+        "mutual": mutual, "profile": profile, "v": v, "error": error, "errors": fields,
+        "seats": _board_seats(user, post, profile, fields), "offices": forms_admin.BOARD_OFFICES,
+        "area_kinds": AreaKind.choices, "found": found, "board_q": board_q,
+        "add_error": " ".join(m for m in (fields.get(f"add_{k}") for k in (
+            "person", "office", "since")) if m),
+    }, status=status)
+
+
+__all__ += ["mutual_edit"]
