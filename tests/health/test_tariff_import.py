@@ -4,6 +4,8 @@ its line, never an exception, whole francs only, the service's limits) and the i
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,6 +24,16 @@ from jigi.health.services.tariffs_import import (
 )
 
 GROUPS = {g: g for g in ServiceGroup.values}
+
+
+@pytest.fixture(autouse=True)
+def _fixture_names_left_as_found(monkeypatch):
+    """The health fixture names its families from a counter shared by the whole run, and
+    later modules' tests rely on the names their place in the run gives them (e.g. no
+    "Lassina" yet): this module's families come from a copy, so it shifts nobody's names."""
+    import tests.health.conftest as health_conftest
+
+    monkeypatch.setattr(health_conftest, "_names", copy.copy(health_conftest._names))
 
 
 def _codes(parsed: tc.Parsed) -> list[tuple[int, str, str]]:
