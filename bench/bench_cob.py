@@ -15,8 +15,11 @@
 3. PostgreSQL with --celery-workers N: the ordinary day and the catch-up again with N Celery
    workers (`celery -A jigi.cob.tasks worker`, Redis broker) instead of in-process.
 
-Times are those of the run (CobRun start to finish, what `jigi cob` prints), peak memory the
-maximum resident set of the `jigi cob` process (/usr/bin/time).
+Times are those of the run (CobRun start to finish, what `jigi cob` prints), CPU the user +
+system time of the `jigi cob` process (on SQLite that includes the database's work; on
+PostgreSQL the server's is not counted), peak memory the maximum resident set of that process
+(/usr/bin/time); each row also gives the 1-minute load average when it ended (the two cores are
+shared with other work). `--skip-catchup` leaves out the catch-up.
 """
 
 from __future__ import annotations
@@ -41,22 +44,22 @@ def env_for(url: str, **extra: str) -> dict:
     return {**os.environ, "JIGI_DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src"), **extra}
 
 
-def jigi(url: str, *args: str, **extra: str) -> tuple[str, int]:
-    """Run `jigi ARGS`; return its stdout and peak RSS in MB."""
-    cmd = ["/usr/bin/time", "-f", "MAXRSS %M", PY, "-m", "jigi", *args]
+def jigi(url: str, *args: str, **extra: str) -> tuple[str, int, float]:
+    """Run `jigi ARGS`; return its stdout, peak RSS in MB and CPU seconds (user + system)."""
+    cmd = ["/usr/bin/time", "-f", "MAXRSS %M CPU %U %S", PY, "-m", "jigi", *args]
     proc = subprocess.run(cmd, env=env_for(url, **extra), capture_output=True, text=True,
                           check=False, cwd="/tmp")
     if proc.returncode:
         raise SystemExit(f"jigi {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    rss = int(re.search(r"MAXRSS (\d+)", proc.stderr).group(1)) // 1024
-    return proc.stdout, rss
+    found = re.search(r"MAXRSS (\d+) CPU ([\d.]+) ([\d.]+)", proc.stderr)
+    return proc.stdout, int(found.group(1)) // 1024, float(found.group(2)) + float(found.group(3))
 
 
-def cob(url: str, *args: str, **extra: str) -> tuple[float, int, str]:
-    out, rss = jigi(url, "cob", "--quiet", *args, **extra)
+def cob(url: str, *args: str, **extra: str) -> tuple[float, int, float]:
+    out, rss, cpu = jigi(url, "cob", "--quiet", *args, **extra)
     # The closing line is translated; its only decimal number followed by "s" is the time.
     seconds = float(re.findall(r"(\d+[.,]\d+) s", out)[-1].replace(",", "."))
-    return seconds, rss, out.strip()
+    return seconds, rss, cpu
 
 
 class Sqlite:
@@ -134,6 +137,7 @@ ctx = partition_context(org)
 caisses = caisses_of(org)
 sqlite_tune()
 started = time.perf_counter()
+c0 = time.process_time()
 with transaction.atomic():
     for c in caisses:
         book = ctx.books[c.pk]
@@ -142,14 +146,15 @@ with transaction.atomic():
         sql.risk_totals(c.pk)
         sql.ledger_state(book.pk, ctx.accounts)
         sql.reminders_queue(c.pk, on, 3)
-print(f"floor in {time.perf_counter() - started:.3f} s")
+print(f"floor in {time.perf_counter() - started:.3f} s cpu {time.process_time() - c0:.3f}")
 """
 
 
-def floor(url: str, on: str) -> float:
+def floor(url: str, on: str) -> tuple[float, float]:
     proc = subprocess.run([PY, "-c", FLOOR, on], env=env_for(url), capture_output=True,
                           text=True, check=True, cwd="/tmp")
-    return float(re.search(r"floor in ([\d.]+) s", proc.stdout).group(1))
+    found = re.search(r"floor in ([\d.]+) s cpu ([\d.]+)", proc.stdout)
+    return float(found.group(1)), float(found.group(2))
 
 
 def add_days(day: str, n: int) -> str:
@@ -176,6 +181,7 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--celery-workers", type=int, default=0)
+    parser.add_argument("--skip-catchup", action="store_true")
     args = parser.parse_args()
     db = Sqlite(args.members) if args.database == "sqlite" else Postgres(args.members)
     t = time.perf_counter()
@@ -183,33 +189,42 @@ def main() -> None:
     print(f"# {args.database}, {args.members} members (demo ready in "
           f"{time.perf_counter() - t:.0f} s)")
     rows = []
+
+    def row(label: str, seconds: float, cpu: float, rss: int) -> None:
+        rows.append((label, seconds, cpu, rss, os.getloadavg()[0]))
+
     first = db.copy("base", "first")
-    s, rss, out = cob(first, "--first", FIRST, "--through", FIRST)
-    rows.append(("first business date (backlog)", s, rss))
+    s, rss, cpu = cob(first, "--first", FIRST, "--through", FIRST)
+    row("first business date (backlog)", s, cpu, rss)
     day = db.copy(first, "day")
-    s_day, rss, out = cob(day, "--through", DAY)
-    rows.append(("one ordinary day", s_day, rss))
-    f = floor(db.copy(first, "floor"), DAY)
-    rows.append(("raw-SQL floor, same day", f, 0))
+    s_day, rss, cpu = cob(day, "--through", DAY)
+    row("one ordinary day", s_day, cpu, rss)
+    f, f_cpu = floor(db.copy(first, "floor"), DAY)
+    row("raw-SQL floor, same day", f, f_cpu, 0)
     last = add_days(FIRST, args.days)
-    s_cu, rss_cu, out = cob(db.copy(first, "catchup"), "--through", last)
-    rows.append((f"{args.days}-day catch-up", s_cu, rss_cu))
+    if not args.skip_catchup:
+        s_cu, rss_cu, cpu = cob(db.copy(first, "catchup"), "--through", last)
+        row(f"{args.days}-day catch-up", s_cu, cpu, rss_cu)
     if args.celery_workers:
-        for label, through in (("one ordinary day", DAY), (f"{args.days}-day catch-up", last)):
+        plan = [("one ordinary day", DAY)]
+        if not args.skip_catchup:
+            plan.append((f"{args.days}-day catch-up", last))
+        for label, through in plan:
             url = db.copy(first, "celery")
             w = workers(url, args.celery_workers)
             try:
-                s, rss, out = cob(url, "--through", through, "--mode", "celery",
+                s, rss, cpu = cob(url, "--through", through, "--mode", "celery",
                                   JIGI_BROKER_URL=BROKER, JIGI_CELERY_QUEUE=w.queue)
             finally:
                 w.terminate()
                 w.wait(timeout=60)
-            rows.append((f"{label}, Celery {args.celery_workers} workers", s, rss))
-    print("| step | seconds | peak RSS (MB) |\n|---|---:|---:|")
-    for label, seconds, mem in rows:
-        print(f"| {label} | {seconds:.2f} | {mem or ''} |")
-    print(f"\nratio ordinary day / floor: {s_day / f:.1f}x; "
-          f"catch-up per day: {s_cu / args.days:.2f} s")
+            row(f"{label}, Celery {args.celery_workers} workers", s, cpu, rss)
+    print("| step | seconds | CPU s (this process) | peak RSS (MB) | load |\n"
+          "|---|---:|---:|---:|---:|")
+    for label, seconds, cpu, mem, load in rows:
+        print(f"| {label} | {seconds:.2f} | {cpu:.2f} | {mem or ''} | {load:.1f} |")
+    print(f"\nratio ordinary day / floor: {s_day / f:.1f}x"
+          + ("" if args.skip_catchup else f"; catch-up per day: {s_cu / args.days:.2f} s"))
 
 
 if __name__ == "__main__":

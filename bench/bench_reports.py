@@ -8,7 +8,9 @@ database file built that way (or JIGI_DATABASE_URL for PostgreSQL, --db -).
 
 Timed in-process (Django set up, warm connection): the PAR report of the whole network by
 caisse (the figure of the target) and by the other dimensions, the ageing and provisions
-reports, and the dashboard's 12-point PAR trend; median and worst of --repeat runs.
+reports, and the dashboard's 12-point PAR trend, cold (Django's cache emptied: every month
+end computed) and warm (the month ends kept in the cache, checked); median and worst of
+--repeat runs, with this process's CPU time and the load average after each line.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
 
@@ -85,15 +88,21 @@ def main() -> None:
           f"PAR90 {total['par90']} %")
     cases = [(f"par --by {by}", "par", by) for by in selectors.DIMENSIONS]
     cases += [("ageing", "ageing", "caisse"), ("provisions --by caisse", "provisions", "caisse")]
-    for label, name, by in cases:
-        med, worst, cpu = timed(
-            lambda n=name, b=by: build_report(n, perimeter, Params(on, b, None)), args.repeat)
+    def show(label: str, med: float, worst: float, cpu: float) -> None:
         print(f"{label:28s} median {med * 1000:7.0f} ms   worst {worst * 1000:7.0f} ms   "
-              f"CPU {cpu * 1000:7.0f} ms")
-    med, worst, cpu = timed(lambda: selectors.par_trend(perimeter, on), 1)
-    print(f"{'dashboard PAR trend (13 pts)':28s} median {med * 1000:7.0f} ms   worst "
-          f"{worst * 1000:7.0f} ms   CPU {cpu * 1000:7.0f} ms")
-    print(f"load average {os.getloadavg()[0]:.1f}")
+              f"CPU {cpu * 1000:7.0f} ms   load {os.getloadavg()[0]:.1f}")
+
+    for label, name, by in cases:
+        show(label, *timed(
+            lambda n=name, b=by: build_report(n, perimeter, Params(on, b, None)), args.repeat))
+
+    def cold() -> None:
+        cache.clear()
+        selectors.par_trend(perimeter, on)
+
+    show("dashboard PAR trend, cold", *timed(cold, args.repeat))
+    show("dashboard PAR trend, warm", *timed(lambda: selectors.par_trend(perimeter, on),
+                                             args.repeat))
 
 
 if __name__ == "__main__":
