@@ -19,6 +19,12 @@ caisse, never one per loan):
 4. savings: the interest posting of the periods ending that day, term deposits reaching
    maturity, dormancy (the savings services, run inside the partition's transaction);
 5. the reminders queue (instalments due in COB_REMINDER_DAYS days).
+
+The union of health mutuals (UTM) closes its days the same way, one partition per mutual
+(`jigi cob --network UTM`): the standing orders from Kondo savings that fall due, the
+contribution schedule with suspensions for arrears and reinstatements, and advances (412) of
+begun periods recognised as income (701) — the health services, inside the partition's
+transaction (a refused standing order rolls back to its own savepoint and is recorded).
 """
 
 from __future__ import annotations
@@ -42,10 +48,11 @@ from jigi.cob.models import BusinessDate, CobRun, PartitionDay, RunStatus
 from jigi.core.audit import audit_log
 from jigi.core.errors import ApplicationError, Conflict
 from jigi.credit.models import LoanProduct
+from jigi.health.services import arrears_run, standing_orders_run
 from jigi.ledger.models import Book, ClosedPeriod
 from jigi.ledger.rules import LineSpec
 from jigi.ledger.services import entry_post
-from jigi.orgs.models import Organisation, Role, StaffRole, Unit, UnitKind
+from jigi.orgs.models import Organisation, OrgKind, Role, StaffRole, Unit, UnitKind
 from jigi.savings.interest import is_period_end
 from jigi.savings.models import ProductKind, ProductOverride, SavingsProduct
 from jigi.savings.rules import add_months
@@ -56,6 +63,11 @@ from jigi.savings.services import (
 )
 
 Progress = Callable[..., None]
+
+# The unit a partition closes, per kind of organisation.
+PARTITION_KIND = {OrgKind.SFD: UnitKind.CAISSE, OrgKind.MUTUAL_UNION: UnitKind.MUTUAL}
+# The role close of business acts with, per kind of organisation.
+_SYSTEM_ROLE = {OrgKind.SFD: Role.NETWORK_ADMIN, OrgKind.MUTUAL_UNION: Role.UNION_ADMIN}
 
 
 def reminder_days() -> int:
@@ -91,10 +103,10 @@ def system_user(organisation: Organisation):
                                    first_name=str(_("Close of business")))
         user.set_unusable_password()
         user.save(update_fields=["password"])
+    role = _SYSTEM_ROLE.get(organisation.kind, Role.NETWORK_ADMIN)
     if not StaffRole.objects.filter(user=user, organisation=organisation, unit=None,
-                                    role=Role.NETWORK_ADMIN, revoked_at__isnull=True).exists():
-        StaffRole.objects.create(user=user, organisation=organisation, unit=None,
-                                 role=Role.NETWORK_ADMIN)
+                                    role=role, revoked_at__isnull=True).exists():
+        StaffRole.objects.create(user=user, organisation=organisation, unit=None, role=role)
     return user
 
 
@@ -125,7 +137,7 @@ def partition_context(organisation: Organisation) -> Context:
         organisation_id=organisation.pk, user=system_user(organisation),
         products=tuple(LoanProduct.objects.filter(organisation=organisation)),
         books={b.unit_id: b for b in Book.objects.select_related("organisation").filter(
-            unit__organisation=organisation, unit__kind=UnitKind.CAISSE)},
+            unit__organisation=organisation, unit__kind__in=PARTITION_KIND.values())},
         min_dormancy_months=min(months, default=0),
         accounts=sql.adjusted_accounts(organisation.pk))
 
@@ -158,6 +170,9 @@ def partitions_close(*, caisses: list[Unit], on: date, ctx: Context,
 
 def _partition_steps(caisse: Unit, on: date, ctx: Context, run_id: int | None) -> None:
     started = time.perf_counter()
+    if caisse.kind == UnitKind.MUTUAL:
+        _close_partition(caisse, on, ctx, run_id, started, _mutual_steps(caisse, on, ctx))
+        return
     book = ctx.books[caisse.pk]
     user = ctx.user
     penalised = sql.penalties_charge(caisse.pk, on)
@@ -185,12 +200,28 @@ def _partition_steps(caisse: Unit, on: date, ctx: Context, run_id: int | None) -
                "outstanding": target["outstanding"], "accrued": target["accrued"],
                "provision": target["provision"],
                "souffrance": sum(target["classified"].values()), **savings}
+    _close_partition(caisse, on, ctx, run_id, started, summary)
+
+
+def _close_partition(unit: Unit, on: date, ctx: Context, run_id: int | None, started: float,
+                     summary: dict[str, Any]) -> None:
     part = PartitionDay.objects.create(
-        run_id=run_id, caisse=caisse, business_date=on, summary=summary,
+        run_id=run_id, caisse=unit, business_date=on, summary=summary,
         worker=f"{socket.gethostname()}:{os.getpid()}",
         duration_ms=int((time.perf_counter() - started) * 1000))
-    audit_log(actor=user, event_type="cob.partition_closed", subject=part,
-              after={"business_date": on.isoformat(), **summary}, unit=caisse)
+    audit_log(actor=ctx.user, event_type="cob.partition_closed", subject=part,
+              after={"business_date": on.isoformat(), **summary}, unit=unit)
+
+
+def _mutual_steps(mutual: Unit, on: date, ctx: Context) -> dict[str, Any]:
+    """A mutual's day: standing orders due, then the schedule, arrears and recognition (the
+    orders first, so that a member paid by his order that morning is not suspended)."""
+    orders = standing_orders_run(on=on, mutual=mutual, acting_user=ctx.user)
+    day = arrears_run(mutual=mutual, on=on, acting_user=ctx.user)
+    return {"standing_orders_paid": sum(o.ok for o in orders),
+            "standing_orders_failed": sum(not o.ok for o in orders),
+            "coverages": day.checked, "suspended": len(day.suspended),
+            "reinstated": len(day.reinstated), "recognised": day.recognised}
 
 
 def _savings_steps(caisse: Unit, on: date, ctx: Context) -> dict[str, int]:
@@ -216,7 +247,9 @@ def _savings_steps(caisse: Unit, on: date, ctx: Context) -> dict[str, int]:
 
 
 def caisses_of(organisation: Organisation) -> list[Unit]:
-    return list(Unit.objects.filter(organisation=organisation, kind=UnitKind.CAISSE,
+    """The partitions of a network: its caisses (Kondo) or its mutuals (UTM)."""
+    kind = PARTITION_KIND.get(organisation.kind, UnitKind.CAISSE)
+    return list(Unit.objects.filter(organisation=organisation, kind=kind,
                                     book__isnull=False).order_by("code"))
 
 

@@ -1,6 +1,6 @@
 """`jigi health setup`: the union's default packages (AMV, rural), idempotently.
-`jigi health day --on YYYY-MM-DD [--mutual CODE]`: a mutual's day until close of business
-runs it: standing orders due, arrears (suspensions and reinstatements), advances recognised.
+`jigi health day --on YYYY-MM-DD [--mutual CODE]`: the steps close of business runs for a
+mutual (`jigi cob --network UTM`), for one day, outside the business-date bookkeeping: standing orders due, arrears (suspensions and reinstatements), advances recognised.
 Prints a JSON summary."""
 
 from __future__ import annotations
