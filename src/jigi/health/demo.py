@@ -17,8 +17,8 @@ What it builds, deterministically for a seed (its own random stream, `ctx.rng("h
   already members of the union at M01: the registry's union memberships are the demo's own);
 - twelve months of contribution dues and payments (most urban members pay monthly, some three
   months at a time, some late; rural members pay after the harvest in one or two instalments;
-  about one in six stops paying and is suspended after the grace, some come back and wait the
-  lapse stage), allocated oldest period first as health.dues says, receipts numbered per mutual
+  about one in five urban members stops paying and is suspended after the grace, a few rural
+  ones pay nothing after a bad harvest, some come back and wait the lapse stage), allocated oldest period first as health.dues says, receipts numbered per mutual
   and year, advances (412) recognised when their period begins;
 - providers of each mutual's area (two CSCom, the CSRef, a pharmacy) and the regional hospitals,
   each under a union-wide convention with its tariff (prices in francs CFA by kind of facility,
@@ -772,9 +772,9 @@ class HealthDemo:
         habit = rng.random()
         if freq == schedule.MONTHLY:
             stop = resume = None
-            if habit < 0.18:  # stops paying; a third come back and pay their arrears
+            if habit < 0.22:  # stops paying; some come back and pay their arrears
                 stop = rng.randrange(1, max(2, len(periods)))
-                if rng.random() < 0.35:
+                if rng.random() < 0.3:
                     resume = rng.randrange(100, 200)
             step = 3 if habit > 0.80 else 1  # some pay a quarter at a time
             late = 0.70 < habit <= 0.80
@@ -805,17 +805,21 @@ class HealthDemo:
         # Seasonal: after the harvest, both instalments at once or one after the other.
         if fresh:
             out.append((cov.enrolled_on, 1))
+        seasons = 0
         for j, p in enumerate(periods):
             if fresh and j == 0:
                 continue
             if p.start.month != min(self.packages[False].season_months):
                 continue  # the second instalment is planned with the first
+            seasons += 1
             if habit < 0.65:
                 out.append((p.start + timedelta(days=rng.randrange(4, 40)), 2))
             elif habit < 0.85:
                 first = p.start + timedelta(days=rng.randrange(4, 30))
                 out.append((first, 1))
                 out.append((first + timedelta(days=rng.randrange(40, 95)), 1))
+            elif seasons > 1 and rng.random() < 0.6:
+                continue  # a bad harvest again: nothing paid yet this season
             else:
                 out.append((p.start + timedelta(days=rng.randrange(4, 30)), 1))
                 if rng.random() < 0.4:  # pays the rest after the lean season
