@@ -116,10 +116,25 @@ def test_demo_health_families_contributions_claims_and_books_agree():
     in_dues = dict(ContributionDue.objects.values("coverage_id").annotate(
         s=Sum("paid")).values_list("coverage_id", "s"))
     assert {k: v for k, v in in_dues.items() if v} == {k: v for k, v in paid.items() if v}
-    for cov in Coverage.objects.all()[:300]:
+    # Each schedule is what health.dues computes: the package's amount for the beneficiaries
+    # covered at each period's start, the money received allocated oldest first, paid through
+    # the fully paid run, and suspended exactly when the arrears run would suspend it today.
+    for cov in Coverage.objects.select_related("package"):
+        spans = [schedule.Span(s, u) for s, u in cov.beneficiaries.values_list("since", "until")]
+        rows = list(cov.dues.order_by("period_start"))
+        assert [d.amount for d in rows] == [
+            schedule.period_amount(cov.package.contribution_basis, cov.package.contribution,
+                                   schedule.persons_counted(schedule.Period(
+                                       d.period_start, d.period_end), cov.enrolled_on, spans))
+            for d in rows]
+        allocated, left = schedule.allocate([d.amount for d in rows], paid.get(cov.pk, 0))
+        assert left == 0
+        assert allocated == [d.paid for d in rows]
         dues = [schedule.Due(d.period_start, d.period_end, d.amount, d.paid, d.recognised)
-                for d in cov.dues.order_by("period_start")]
+                for d in rows]
         assert cov.paid_through == schedule.paid_through(dues)
+        assert (cov.status == "suspended") == schedule.in_arrears(dues, TODAY,
+                                                                  cov.package.grace_days)
     totals = Contribution.objects.aggregate(a=Sum("amount"), c=Sum("card_fee"))
     dues = ContributionDue.objects.aggregate(p=Sum("paid"), r=Sum("recognised"))
     assert totals["c"] == _posted(mutuals, "702", "C") > 0
