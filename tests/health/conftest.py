@@ -15,6 +15,7 @@ Time is frozen at TODAY (09:00 Bamako): the family enrolled ENROLLED_ON, 200 day
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import count
@@ -293,3 +294,9 @@ def person(world, *, unit: Unit | None = None, user: str = "mutual_manager", **f
             "village": "Bla", "cercle": "Bla", "region": "Ségou"}
     data.update(fields)
     return register(world, unit=unit or world.mutual_1, user=user, **data)
+
+
+def page_text(response) -> str:
+    """A page's HTML as a reader sees its characters: entities unescaped (a French apostrophe
+    is &#x27; in the markup) and the thin and no-break spaces of French numbers made plain."""
+    return html.unescape(response.content.decode()).replace("\u202f", " ").replace("\xa0", " ")

@@ -60,7 +60,7 @@ def test_an_automatic_rejection_is_explained(health, client_for):
     line = r.json()["lines"][0]
     assert r.json()["status"] == "rejected"
     assert line["reasons"][0]["code"] == "UNKNOWN_ITEM"
-    assert line["reasons"][0]["label"] == "Act or drug not in the convention tariff"
+    assert line["reasons"][0]["label"] == "Acte ou médicament absent du tarif de la convention"
 
 
 @pytest.mark.parametrize(("change", "field"), [

@@ -28,11 +28,9 @@ from jigi.savings.services import (
     share_purchase,
 )
 from jigi.savings.setup import kondo_products_seed
-from tests.health.conftest import make_coverage, make_family
+from tests.health.conftest import make_coverage, make_family, page_text
 
-
-def _text(response) -> str:
-    return response.content.decode().replace("\u202f", " ").replace("\xa0", " ")
+_text = page_text
 
 
 def _claim(health):

@@ -29,7 +29,7 @@ from jigi.health.models import (
 from jigi.health.services import convention_create, group_agreement_create, package_create
 from jigi.people.models import Consent
 from jigi.people.services import consent_grant
-from tests.health.conftest import counts, person
+from tests.health.conftest import counts, page_text, person
 from tests.people.factories import register
 
 
@@ -43,8 +43,7 @@ def _fixture_names_left_as_found(monkeypatch):
     monkeypatch.setattr(health_conftest, "_names", copy.copy(health_conftest._names))
 
 
-def _text(response) -> str:
-    return response.content.decode().replace("\u202f", " ").replace("\xa0", " ")
+_text = page_text
 
 
 def _own_convention(health, world):

@@ -22,10 +22,9 @@ from jigi.health.selectors_claims import AUTOMATIC_REASONS, MANUAL_REASONS
 from jigi.health.services.claims import LineIn, claim_approve, claim_submit
 from jigi.health.services.reinsurance import treaty_create
 from jigi.ledger.models import JournalEntry, JournalLine
+from tests.health.conftest import page_text
 
-
-def _text(response) -> str:
-    return response.content.decode().replace("\u202f", " ").replace("\xa0", " ")
+_text = page_text
 
 
 def _submit(health, *lines, user="clinic", ben=None, days_ago=3):
