@@ -14,68 +14,21 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from jigi.core.errors import ApplicationError
 from jigi.credit.models import Pattern
 from jigi.credit.seasonal import crop_calendar
+from jigi.web.forms import (  # noqa: F401 (the screens read them as credit.forms.*)
+    FormErrors,
+    amount_text,
+    clean_text,
+    field_key,
+    parse_date,
+    parse_int,
+)
 
 MONTHS = 12
 INCOME_ROWS = 3
 POVERTY_QUESTIONS = 10
 PATTERNS = (Pattern.REGULAR, Pattern.CROP, Pattern.INCOME, Pattern.CUSTOM)
-
-
-class FormErrors(Exception):
-    """Field messages found while reading the form (raised before any service call)."""
-
-    def __init__(self, fields: dict[str, Any]) -> None:
-        super().__init__("invalid form")
-        self.fields = fields
-
-    def as_application_error(self) -> ApplicationError:
-        return ApplicationError("invalid", _("Some fields are not valid."), self.fields,
-                                status_code=422)
-
-
-def field_key(name: str) -> str:
-    """A service's field name as a template variable: "seasonal.crop" -> "seasonal_crop",
-    "lines[2].repayment" -> "lines_2_repayment"."""
-    return re.sub(r"[^0-9a-zA-Z]+", "_", str(name)).strip("_")
-
-
-def clean_text(value: Any) -> str:
-    return " ".join("".join(c for c in str(value or "") if c.isprintable()).split())
-
-
-def parse_date(post, name: str, errors: dict[str, Any], *, required: bool = False
-               ) -> date | None:
-    text = clean_text(post.get(name, ""))
-    if not text:
-        if required:
-            errors[name] = _("Required.")
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors[name] = _("Enter a date like 2026-05-12.")
-        return None
-
-
-def parse_int(post, name: str, errors: dict[str, Any], *, required: bool = False
-              ) -> int | None:
-    text = re.sub(r"[\s\u00a0\u202f]", "", str(post.get(name, "") or ""))
-    if not text:
-        if required:
-            errors[name] = _("Required.")
-        return None
-    if not text.isdigit() or len(text) > 12:
-        errors[name] = _("Enter a whole number.")
-        return None
-    return int(text)
-
-
-def amount_text(post, name: str) -> str:
-    """An amount as typed, spaces removed; the service checks it (integer francs, > 0)."""
-    return re.sub(r"[\s\u00a0\u202f]", "", str(post.get(name, "") or ""))
 
 
 # --- crop choices -----------------------------------------------------------------------------
