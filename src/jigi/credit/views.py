@@ -9,7 +9,6 @@ and lands on the first answer.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -51,41 +50,12 @@ from jigi.people.models import Membership
 from jigi.people.selectors import get_person_for_user, person_search_for_user
 from jigi.savings.idempotency import keyed_call
 from jigi.savings.models import AccountStatus, ProductKind, SavingsAccount
+from jigi.web.view_helpers import errors_of, form_key, new_key, status_of
 
 FormErrors = forms.FormErrors
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _key() -> str:
-    return uuid.uuid4().hex
-
-
-def _form_key(request) -> str:
-    key = forms.clean_text(request.POST.get("idempotency_key", ""))
-    if not key or len(key) > 128:
-        raise ApplicationError("idempotency_key_required",
-                               _("This form has expired: open it again."), status_code=422)
-    return key
-
-
-def _errors(exc: ApplicationError) -> tuple[str, dict[str, str]]:
-    """The error's sentence (with its field messages, so nothing is lost when a field is not
-    on the form) and the field messages by template-friendly key."""
-    fields: dict[str, str] = {}
-    parts = [str(exc.message)]
-    for name, value in exc.fields.items():
-        msgs = [str(m) for m in (value if isinstance(value, list | tuple) else [value])]
-        fields[forms.field_key(name)] = " ".join(msgs)
-        for m in msgs:
-            if m not in parts:
-                parts.append(m)
-    return " ".join(parts), fields
-
-
-def _status(exc: ApplicationError) -> int:
-    return exc.status_code if 400 <= exc.status_code < 500 else 422
 
 
 def _loan(request, pk):
@@ -225,11 +195,11 @@ def product_edit(request, pk: int | None = None):
             messages.success(request, _("Product %(code)s saved.") % {"code": saved.code})
             return redirect("web:credit_products")
         except FormErrors as exc:
-            error, fields = _errors(exc.as_application_error())
+            error, fields = errors_of(exc.as_application_error())
             status = 422
         except ApplicationError as exc:
-            error, fields = _errors(exc)
-            status = _status(exc)
+            error, fields = errors_of(exc)
+            status = status_of(exc)
         if product is not None:
             product.refresh_from_db()  # product_save set attributes before refusing
     context = _product_context(product, request.POST if request.method == "POST" else None)
@@ -378,11 +348,11 @@ def loan_apply(request, person_id: int):
                         "n": loan.number})
                 return redirect("web:credit_loan", pk=loan.pk)
         except FormErrors as exc:
-            error, fields = _errors(exc.as_application_error())
+            error, fields = errors_of(exc.as_application_error())
             status = 422
         except ApplicationError as exc:
-            error, fields = _errors(exc)
-            status = _status(exc)
+            error, fields = errors_of(exc)
+            status = status_of(exc)
     return render(request, "credit/apply.html", context | {
         "error": error, "errors": fields, "proposals": proposals,
     }, status=status)
@@ -498,9 +468,9 @@ def loan_decide(request, pk: int, decision: str):
             services.loan_reject(acting_user=request.user, loan=loan, note=note)
             messages.success(request, _("Application %(n)s rejected.") % {"n": loan.number})
     except ApplicationError as exc:
-        error, _fields = _errors(exc)
+        error, _fields = errors_of(exc)
         return render(request, "credit/queue.html", _queue_context(request) | {
-            "error": error, "error_loan": loan.pk}, status=_status(exc))
+            "error": error, "error_loan": loan.pk}, status=status_of(exc))
     if request.POST.get("next") == "loan":
         return redirect("web:credit_loan", pk=loan.pk)
     return redirect("web:credit_queue")
@@ -527,7 +497,7 @@ def _after_op(request, answer: dict[str, Any], loan):
 
 def _money_call(request, loan, *, what: str, body: dict[str, Any], run):
     """Run a money service once per form key; a replay answers as the first call did."""
-    key = _form_key(request)
+    key = form_key(request)
     _status_code, answer = keyed_call(request.user, key, endpoint=f"web:credit:{what}:{loan.pk}",
                                       body=body, render=_render_op, run=run)
     return answer
@@ -567,12 +537,12 @@ def loan_disburse(request, pk: int):
                     savings_account=account, idempotency=claim))
             return _after_op(request, answer, loan)
         except ApplicationError as exc:
-            error, fields = _errors(exc)
-            status = _status(exc)
+            error, fields = errors_of(exc)
+            status = status_of(exc)
     net = loan.principal - loan.upfront_fees - loan.compulsory_savings
     return render(request, "credit/disburse.html", {
         "loan": loan, "accounts": accounts, "net": net, "error": error, "errors": fields,
-        "key": request.POST.get("idempotency_key") or _key(),
+        "key": request.POST.get("idempotency_key") or new_key(),
         "cash_allowed": has_role(request.user, loan.caisse, COUNTER_ROLES),
         "channel": request.POST.get("channel", "cash"),
     }, status=status)
@@ -604,14 +574,14 @@ def loan_repay(request, pk: int):
                     savings_account=account, mode=mode, idempotency=claim))
             return _after_op(request, answer, loan)
         except ApplicationError as exc:
-            error, fields = _errors(exc)
-            status = _status(exc)
+            error, fields = errors_of(exc)
+            status = status_of(exc)
     arrears = selectors.loan_arrears(loan, on)
     next_due = next((r["i"] for r in _schedule_rows(loan, on) if r["state"] != "paid"), None)
     return render(request, "credit/repay.html", {
         "loan": loan, "accounts": accounts, "error": error, "errors": fields,
         "payoff": services.payoff_quote(loan, on), "arrears": arrears, "next_due": next_due,
-        "key": request.POST.get("idempotency_key") or _key(),
+        "key": request.POST.get("idempotency_key") or new_key(),
         "cash_allowed": has_role(request.user, loan.caisse, COUNTER_ROLES),
         "v": request.POST if request.method == "POST" else {},
     }, status=status)
@@ -650,11 +620,11 @@ def loan_reschedule(request, pk: int):
                 "v": record.to_version})
             return redirect("web:credit_loan", pk=loan.pk)
         except FormErrors as exc:
-            error, fields = _errors(exc.as_application_error())
+            error, fields = errors_of(exc.as_application_error())
             status = 422
         except ApplicationError as exc:
-            error, fields = _errors(exc)
-            status = _status(exc)
+            error, fields = errors_of(exc)
+            status = status_of(exc)
     on = _today()
     return render(request, "credit/reschedule.html", {
         "loan": loan, "rows": _schedule_rows(loan, on), "reasons": RescheduleReason.choices,
@@ -719,11 +689,11 @@ def group_list(request):
             messages.success(request, _("Group %(name)s created.") % {"name": group.name})
             return redirect("web:credit_group", pk=group.pk)
         except FormErrors as exc:
-            error, fields = _errors(exc.as_application_error())
+            error, fields = errors_of(exc.as_application_error())
             status = 422
         except ApplicationError as exc:
-            error, fields = _errors(exc)
-            status = _status(exc)
+            error, fields = errors_of(exc)
+            status = status_of(exc)
     groups = list(selectors.groups_for_user(request.user)[:200])
     return render(request, "credit/groups.html", {
         "groups": groups, "caisses": caisses, "error": error, "errors": fields,
@@ -757,11 +727,11 @@ def group_detail(request, pk: int):
                 raise Http404
             return redirect("web:credit_group", pk=group.pk)
         except FormErrors as exc:
-            error, fields = _errors(exc.as_application_error())
+            error, fields = errors_of(exc.as_application_error())
             status = 422
         except ApplicationError as exc:
-            error, fields = _errors(exc)
-            status = _status(exc)
+            error, fields = errors_of(exc)
+            status = status_of(exc)
     return render(request, "credit/group.html", {
         "group": group,
         "members": group.members.filter(left_on__isnull=True).select_related("person")
@@ -795,14 +765,14 @@ def collection_sheet(request, pk: int):
                 raise FormErrors(errors)
             sheet = services.collection_sheet_submit(
                 acting_user=request.user, group=group, meeting_on=meeting, lines=submitted,
-                idempotency_key=_form_key(request))
+                idempotency_key=form_key(request))
             return redirect("web:credit_sheet_result", pk=group.pk, sheet_id=sheet.pk)
         except FormErrors as exc:
-            error, fields = _errors(exc.as_application_error())
+            error, fields = errors_of(exc.as_application_error())
             status = 422
         except ApplicationError as exc:
-            error, fields = _errors(exc)
-            status = _status(exc)
+            error, fields = errors_of(exc)
+            status = status_of(exc)
             # "lines[3].repayment" is the 4th submitted line: show it on that member's row.
             for index, line in enumerate(submitted):
                 for what in ("repayment", "savings", "person_id"):
@@ -819,7 +789,7 @@ def collection_sheet(request, pk: int):
             for ln in lines]
     return render(request, "credit/sheet.html", {
         "group": group, "meeting": meeting, "rows": rows, "error": error, "errors": fields,
-        "key": request.POST.get("idempotency_key") or _key(),
+        "key": request.POST.get("idempotency_key") or new_key(),
         "v": request.POST if request.method == "POST" else {},
         "total_due": sum(ln["due"] for ln in lines),
     }, status=status)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -11,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.health import forms
@@ -24,6 +22,7 @@ from jigi.health.selectors_claims import (
 from jigi.orgs.models import Unit
 from jigi.orgs.scoping import user_scope
 from jigi.savings.idempotency import IdempotencyClaim, keyed_call
+from jigi.web.view_helpers import errors_of, form_key, new_key, status_of
 
 FormErrors = forms.FormErrors
 
@@ -36,36 +35,6 @@ __all__ = [
 
 def today() -> date:
     return timezone.localdate()
-
-
-def new_key() -> str:
-    return uuid.uuid4().hex
-
-
-def form_key(request) -> str:
-    key = forms.clean_text(request.POST.get("idempotency_key", ""))
-    if not key or len(key) > 128:
-        raise ApplicationError("idempotency_key_required",
-                               _("This form has expired: open it again."), status_code=422)
-    return key
-
-
-def errors_of(exc: ApplicationError) -> tuple[str, dict[str, str]]:
-    """The error's sentence (with its field messages, so nothing is lost when a field is not
-    on the form) and the field messages by template-friendly key."""
-    fields: dict[str, str] = {}
-    parts = [str(exc.message)]
-    for name, value in exc.fields.items():
-        msgs = [str(m) for m in (value if isinstance(value, list | tuple) else [value])]
-        fields[forms.field_key(name)] = " ".join(msgs)
-        for m in msgs:
-            if m not in parts:
-                parts.append(m)
-    return " ".join(parts), fields
-
-
-def status_of(exc: ApplicationError) -> int:
-    return exc.status_code if 400 <= exc.status_code < 500 else 422
 
 
 def fetch(getter: Callable[..., Any], user, *args: Any, **kwargs: Any) -> Any:
