@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jigi.core import prepared
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
+from jigi.core.lookup import id_or_none, one_in
 from jigi.health import eligibility as el
 from jigi.health.cards import CardNumberError, normalise_card
 from jigi.health.models import (
@@ -55,15 +56,6 @@ from jigi.people.selectors import age_on
 HEALTH_ROLES = MUTUAL_STAFF_ROLES | CLINIC_ROLES
 
 
-def _pk(value: Any) -> int | None:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    # Ids beyond 64 bits cannot exist (and overflow SQLite's integers).
-    return pk if 0 < pk < 2**63 else None
-
-
 # --- mutuals and packages ---------------------------------------------------------------------
 
 
@@ -75,11 +67,8 @@ def mutuals_visible(user) -> QuerySet[Unit]:
 
 
 def get_mutual_visible(user, pk: Any) -> Unit:
-    pk = _pk(pk)
-    unit = mutuals_visible(user).filter(pk=pk).first() if pk else None
-    if unit is None:
-        raise NotFound("mutual_not_found", _("Mutual not found."))
-    return unit
+    return one_in(mutuals_visible(user), pk, code="mutual_not_found",
+                  message=_("Mutual not found."))
 
 
 def profile_of(mutual: Unit) -> MutualProfile | None:
@@ -101,11 +90,8 @@ def packages_visible(user) -> QuerySet[BenefitPackage]:
 
 
 def get_package_for_user(user, pk: Any) -> BenefitPackage:
-    pk = _pk(pk)
-    package = packages_visible(user).filter(pk=pk).first() if pk else None
-    if package is None:
-        raise NotFound("package_not_found", _("Package not found."))
-    return package
+    return one_in(packages_visible(user), pk, code="package_not_found",
+                  message=_("Package not found."))
 
 
 def packages_offered(mutual: Unit, on: date | None = None) -> QuerySet[BenefitPackage]:
@@ -149,13 +135,9 @@ def coverage_list(user, *, mutual: Unit | None = None, status: str = "", q: str 
 
 
 def get_coverage_for_user(user, pk: Any) -> Coverage:
-    pk = _pk(pk)
-    cov = (coverages_visible(user).select_related("member", "package", "mutual", "agreement",
-                                                  "household").filter(pk=pk).first()
-           if pk else None)
-    if cov is None:
-        raise NotFound("coverage_not_found", _("Coverage not found."))
-    return cov
+    return one_in(coverages_visible(user).select_related("member", "package", "mutual",
+                                                         "agreement", "household"),
+                  pk, code="coverage_not_found", message=_("Coverage not found."))
 
 
 def beneficiaries_of(coverage: Coverage, *, current_only: bool = False
@@ -167,13 +149,9 @@ def beneficiaries_of(coverage: Coverage, *, current_only: bool = False
 
 
 def get_beneficiary_for_user(user, pk: Any) -> Beneficiary:
-    pk = _pk(pk)
-    ben = (Beneficiary.objects.filter(coverage__in=coverages_visible(user), pk=pk)
-           .select_related("person", "coverage", "coverage__mutual", "coverage__package")
-           .first() if pk else None)
-    if ben is None:
-        raise NotFound("beneficiary_not_found", _("Beneficiary not found."))
-    return ben
+    return one_in(Beneficiary.objects.filter(coverage__in=coverages_visible(user))
+                  .select_related("person", "coverage", "coverage__mutual", "coverage__package"),
+                  pk, code="beneficiary_not_found", message=_("Beneficiary not found."))
 
 
 def dues_of(coverage: Coverage) -> QuerySet[ContributionDue]:
@@ -187,13 +165,9 @@ def payments_of(coverage: Coverage) -> QuerySet[Contribution]:
 
 
 def get_contribution_for_user(user, pk: Any) -> Contribution:
-    pk = _pk(pk)
-    row = (Contribution.objects.filter(coverage__in=coverages_visible(user), pk=pk)
-           .select_related("coverage", "coverage__mutual", "coverage__package").first()
-           if pk else None)
-    if row is None:
-        raise NotFound("contribution_not_found", _("Contribution not found."))
-    return row
+    return one_in(Contribution.objects.filter(coverage__in=coverages_visible(user))
+                  .select_related("coverage", "coverage__mutual", "coverage__package"),
+                  pk, code="contribution_not_found", message=_("Contribution not found."))
 
 
 @dataclass(frozen=True)
@@ -236,12 +210,9 @@ def standing_orders_of(coverage: Coverage) -> QuerySet[StandingOrder]:
 
 
 def get_standing_order_for_user(user, pk: Any) -> StandingOrder:
-    pk = _pk(pk)
-    row = (StandingOrder.objects.filter(coverage__in=coverages_visible(user), pk=pk)
-           .select_related("coverage", "coverage__mutual", "account").first() if pk else None)
-    if row is None:
-        raise NotFound("order_not_found", _("Standing order not found."))
-    return row
+    return one_in(StandingOrder.objects.filter(coverage__in=coverages_visible(user))
+                  .select_related("coverage", "coverage__mutual", "account"),
+                  pk, code="order_not_found", message=_("Standing order not found."))
 
 
 def agreements_visible(user) -> QuerySet[GroupAgreement]:
@@ -251,11 +222,8 @@ def agreements_visible(user) -> QuerySet[GroupAgreement]:
 
 
 def get_agreement_for_user(user, pk: Any) -> GroupAgreement:
-    pk = _pk(pk)
-    row = agreements_visible(user).filter(pk=pk).first() if pk else None
-    if row is None:
-        raise NotFound("agreement_not_found", _("Agreement not found."))
-    return row
+    return one_in(agreements_visible(user), pk, code="agreement_not_found",
+                  message=_("Agreement not found."))
 
 
 # --- providers, conventions, tariffs ----------------------------------------------------------
@@ -272,12 +240,8 @@ def providers_visible(user) -> QuerySet[Provider]:
 
 
 def get_provider_for_user(user, pk: Any) -> Provider:
-    pk = _pk(pk)
-    row = providers_visible(user).select_related("organisation").filter(pk=pk).first() \
-        if pk else None
-    if row is None:
-        raise NotFound("provider_not_found", _("Provider not found."))
-    return row
+    return one_in(providers_visible(user).select_related("organisation"), pk,
+                  code="provider_not_found", message=_("Provider not found."))
 
 
 def providers_of_staff(user) -> QuerySet[Provider]:
@@ -291,13 +255,9 @@ def conventions_of(provider: Provider) -> QuerySet[Convention]:
 
 
 def get_convention_for_user(user, pk: Any) -> Convention:
-    pk = _pk(pk)
-    row = (Convention.objects.filter(provider__in=providers_visible(user), pk=pk)
-           .select_related("provider", "provider__organisation", "mutual").first()
-           if pk else None)
-    if row is None:
-        raise NotFound("convention_not_found", _("Convention not found."))
-    return row
+    return one_in(Convention.objects.filter(provider__in=providers_visible(user))
+                  .select_related("provider", "provider__organisation", "mutual"),
+                  pk, code="convention_not_found", message=_("Convention not found."))
 
 
 @dataclass(frozen=True)
@@ -593,7 +553,7 @@ def _answer(cursor, user, rows: list[tuple], on: date, group: str | None, provid
     """Decide each beneficiary row the user may check (one facts statement each; one for none,
     so that the provider named is checked even when no card matches)."""
     scope = user_scope(user)
-    provider_id = _pk(provider_id) if provider_id is not None else None
+    provider_id = id_or_none(provider_id) if provider_id is not None else None
     matches = []
     for row in rows or [None]:
         match = _decide_row(cursor, scope, user, row, on, group, provider_id)

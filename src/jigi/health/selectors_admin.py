@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from jigi.core.errors import NotFound
+from jigi.core.lookup import id_or_none, one_in
 from jigi.health.models import (
     Beneficiary,
     BenefitPackage,
@@ -43,15 +43,6 @@ from jigi.people.selectors import person_search_for_user, persons_visible_to
 
 LIVE_MEMBERSHIP = [MembershipStatus.ACTIVE, MembershipStatus.PENDING,
                    MembershipStatus.SUSPENDED]
-
-
-def _pk(value: Any) -> int | None:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    # Ids beyond 64 bits cannot exist (and overflow SQLite's integers).
-    return pk if 0 < pk < 2**63 else None
 
 
 # --- providers --------------------------------------------------------------------------------
@@ -100,7 +91,7 @@ def clinic_staff_candidates(provider: Provider):
 
 def get_clinic_staff(provider: Provider, pk: Any):
     """A user to link (a clinic staff user of the union) or to unlink (linked), or None."""
-    pk = _pk(pk)
+    pk = id_or_none(pk)
     if pk is None:
         return None
     return get_user_model().objects.filter(pk=pk).filter(
@@ -130,14 +121,10 @@ def conventions_for_user(user, provider: Provider) -> QuerySet[Convention]:
 
 
 def get_convention_for_user(user, pk: Any) -> Convention:
-    pk = _pk(pk)
-    row = (Convention.objects.filter(provider__in=providers_visible(user), pk=pk)
-           .filter(_convention_q(user))
-           .select_related("provider", "provider__organisation", "mutual").first()
-           if pk else None)
-    if row is None:
-        raise NotFound("convention_not_found", _("Convention not found."))
-    return row
+    return one_in(Convention.objects.filter(provider__in=providers_visible(user))
+                  .filter(_convention_q(user))
+                  .select_related("provider", "provider__organisation", "mutual"),
+                  pk, code="convention_not_found", message=_("Convention not found."))
 
 
 def may_change_convention(user, convention: Convention) -> bool:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.errors import Forbidden, NotFound
+from jigi.core.lookup import id_or_none, one_in
 from jigi.health import reinsurance as rs
 from jigi.health import valuation
 from jigi.health.indicators import Indicators, Period, indicators, union_total
@@ -100,15 +101,6 @@ def reasons_out(codes: list[str]) -> list[dict[str, str]]:
     return [{"code": c, "label": reason_text(c)} for c in codes]
 
 
-def _pk(value: Any) -> int | None:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    # Ids beyond 64 bits cannot exist (and overflow SQLite's integers).
-    return pk if 0 < pk < 2**63 else None
-
-
 # --- mutuals and the union --------------------------------------------------------------------
 
 
@@ -117,7 +109,7 @@ def get_mutual_for_user(user, pk: Any, *, roles: set[str] | None = None) -> Unit
 
     404 when the user has no health role covering it (it may as well not exist), 403 when she
     sees it but her role does not allow the operation (clinic staff approving, say)."""
-    pk = _pk(pk)
+    pk = id_or_none(pk)
     unit = Unit.objects.select_related("organisation").filter(
         pk=pk, kind=UnitKind.MUTUAL).first() if pk else None
     scope = user_scope(user)
@@ -172,7 +164,6 @@ def claims_for_user(user) -> QuerySet[Claim]:
 
 
 def get_claim_for_user(user, pk: Any, *, with_details: bool = False) -> Claim:
-    pk = _pk(pk)
     qs = claims_for_user(user).select_related(
         "mutual", "provider", "beneficiary", "beneficiary__person", "beneficiary__coverage",
         "entered_by", "decided_by", "batch")
@@ -181,10 +172,7 @@ def get_claim_for_user(user, pk: Any, *, with_details: bool = False) -> Claim:
             Prefetch("lines", queryset=ClaimLine.objects.order_by("line_no")),
             Prefetch("events", queryset=ClaimEvent.objects.select_related("by").order_by(
                 "at", "pk")))
-    claim = qs.filter(pk=pk).first() if pk else None
-    if claim is None:
-        raise NotFound("claim_not_found", _("Claim not found."))
-    return claim
+    return one_in(qs, pk, code="claim_not_found", message=_("Claim not found."))
 
 
 def claim_list(user, *, mutual: Unit | None = None, status: str = "",
@@ -198,7 +186,7 @@ def claim_list(user, *, mutual: Unit | None = None, status: str = "",
     if status:
         qs = qs.filter(status=status) if status in ClaimStatus.values else qs.none()
     if provider_id is not None:
-        pk = _pk(provider_id)
+        pk = id_or_none(provider_id)
         qs = qs.filter(provider_id=pk) if pk else qs.none()
     if date_from is not None:
         qs = qs.filter(care_date__gte=date_from)
@@ -232,13 +220,9 @@ def batches_for_user(user) -> QuerySet[PaymentBatch]:
 
 
 def get_batch_for_user(user, pk: Any) -> PaymentBatch:
-    pk = _pk(pk)
-    batch = batches_for_user(user).select_related(
-        "mutual", "provider", "approval_entry", "payment_entry").filter(pk=pk).first() \
-        if pk else None
-    if batch is None:
-        raise NotFound("batch_not_found", _("Payment batch not found."))
-    return batch
+    return one_in(batches_for_user(user).select_related(
+        "mutual", "provider", "approval_entry", "payment_entry"),
+        pk, code="batch_not_found", message=_("Payment batch not found."))
 
 
 # --- reinsurance ------------------------------------------------------------------------------
@@ -252,11 +236,8 @@ def treaties_for_user(user) -> QuerySet[ReinsuranceTreaty]:
 
 
 def get_treaty_for_user(user, pk: Any) -> ReinsuranceTreaty:
-    pk = _pk(pk)
-    treaty = treaties_for_user(user).filter(pk=pk).first() if pk else None
-    if treaty is None:
-        raise NotFound("treaty_not_found", _("Reinsurance treaty not found."))
-    return treaty
+    return one_in(treaties_for_user(user), pk, code="treaty_not_found",
+                  message=_("Reinsurance treaty not found."))
 
 
 def statements_for_user(user) -> QuerySet[ReinsuranceStatement]:
@@ -267,11 +248,8 @@ def statements_for_user(user) -> QuerySet[ReinsuranceStatement]:
 
 
 def get_statement_for_user(user, pk: Any) -> ReinsuranceStatement:
-    pk = _pk(pk)
-    st = statements_for_user(user).filter(pk=pk).first() if pk else None
-    if st is None:
-        raise NotFound("statement_not_found", _("Reinsurance statement not found."))
-    return st
+    return one_in(statements_for_user(user), pk, code="statement_not_found",
+                  message=_("Reinsurance statement not found."))
 
 
 # --- prevention -------------------------------------------------------------------------------
@@ -285,11 +263,8 @@ def prevention_sessions_for_user(user) -> QuerySet[PreventionSession]:
 
 
 def get_prevention_session_for_user(user, pk: Any) -> PreventionSession:
-    pk = _pk(pk)
-    session = prevention_sessions_for_user(user).filter(pk=pk).first() if pk else None
-    if session is None:
-        raise NotFound("session_not_found", _("Prevention session not found."))
-    return session
+    return one_in(prevention_sessions_for_user(user), pk, code="session_not_found",
+                  message=_("Prevention session not found."))
 
 
 def prevention_attendees(session: PreventionSession) -> QuerySet[Person]:
