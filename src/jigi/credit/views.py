@@ -50,7 +50,7 @@ from jigi.people.models import Membership
 from jigi.people.selectors import get_person_for_user, person_search_for_user
 from jigi.savings.idempotency import keyed_call
 from jigi.savings.models import AccountStatus, ProductKind, SavingsAccount
-from jigi.web.view_helpers import errors_of, form_key, new_key, status_of
+from jigi.web.view_helpers import errors_of, form_key, new_key, refusal, status_of
 
 FormErrors = forms.FormErrors
 
@@ -194,12 +194,8 @@ def product_edit(request, pk: int | None = None):
                                           values=values, product=product)
             messages.success(request, _("Product %(code)s saved.") % {"code": saved.code})
             return redirect("web:credit_products")
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
         if product is not None:
             product.refresh_from_db()  # product_save set attributes before refusing
     context = _product_context(product, request.POST if request.method == "POST" else None)
@@ -347,12 +343,8 @@ def loan_apply(request, person_id: int):
                         "capacity: the committee needs an override reason.") % {
                         "n": loan.number})
                 return redirect("web:credit_loan", pk=loan.pk)
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
     return render(request, "credit/apply.html", context | {
         "error": error, "errors": fields, "proposals": proposals,
     }, status=status)
@@ -619,12 +611,8 @@ def loan_reschedule(request, pk: int):
                 "Loan rescheduled: new schedule (version %(v)s) below.") % {
                 "v": record.to_version})
             return redirect("web:credit_loan", pk=loan.pk)
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
     on = _today()
     return render(request, "credit/reschedule.html", {
         "loan": loan, "rows": _schedule_rows(loan, on), "reasons": RescheduleReason.choices,
@@ -688,12 +676,8 @@ def group_list(request):
                 meeting_place=forms.clean_text(request.POST.get("meeting_place", ""))[:200])
             messages.success(request, _("Group %(name)s created.") % {"name": group.name})
             return redirect("web:credit_group", pk=group.pk)
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
     groups = list(selectors.groups_for_user(request.user)[:200])
     return render(request, "credit/groups.html", {
         "groups": groups, "caisses": caisses, "error": error, "errors": fields,
@@ -726,12 +710,8 @@ def group_detail(request, pk: int):
             else:
                 raise Http404
             return redirect("web:credit_group", pk=group.pk)
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
     return render(request, "credit/group.html", {
         "group": group,
         "members": group.members.filter(left_on__isnull=True).select_related("person")

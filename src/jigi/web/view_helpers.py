@@ -8,7 +8,7 @@ import uuid
 from django.utils.translation import gettext as _
 
 from jigi.core.errors import ApplicationError
-from jigi.web.forms import clean_text, field_key
+from jigi.web.forms import FormErrors, clean_text, field_key
 
 
 def new_key() -> str:
@@ -41,3 +41,12 @@ def errors_of(exc: ApplicationError) -> tuple[str, dict[str, str]]:
 def status_of(exc: ApplicationError) -> int:
     """The page's status for a refused action: the service's 4xx, else 422."""
     return exc.status_code if 400 <= exc.status_code < 500 else 422
+
+
+def refusal(exc: FormErrors | ApplicationError) -> tuple[str, dict[str, str], int]:
+    """A refused form, whether the form's reading (FormErrors, 422) or the service refused it:
+    its sentence, its field messages and the status to answer with."""
+    if isinstance(exc, FormErrors):
+        exc = exc.as_application_error()
+    error, fields = errors_of(exc)
+    return error, fields, status_of(exc)

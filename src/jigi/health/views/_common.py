@@ -22,14 +22,14 @@ from jigi.health.selectors_claims import (
 from jigi.orgs.models import Unit
 from jigi.orgs.scoping import user_scope
 from jigi.savings.idempotency import IdempotencyClaim, keyed_call
-from jigi.web.view_helpers import errors_of, form_key, new_key, status_of
+from jigi.web.view_helpers import errors_of, form_key, new_key, refusal, status_of
 
 FormErrors = forms.FormErrors
 
 __all__ = [
     "CLINIC_ROLES", "MANAGER_ROLES", "MUTUAL_STAFF_ROLES", "UNION_ROLES", "FormErrors",
     "errors_of", "fetch", "form_key", "is_manager", "is_mutual_staff", "is_union_admin",
-    "keyed", "new_key", "require_health", "require_roles", "status_of", "today",
+    "keyed", "new_key", "refusal", "require_health", "require_roles", "status_of", "today",
 ]
 
 

@@ -25,11 +25,10 @@ from jigi.health.views._common import (
     MANAGER_ROLES,
     MUTUAL_STAFF_ROLES,
     FormErrors,
-    errors_of,
     fetch,
     is_manager,
+    refusal,
     require_roles,
-    status_of,
     today,
 )
 from jigi.orgs.models import Organisation, OrgKind
@@ -38,15 +37,6 @@ from jigi.people.selectors import persons_visible_to
 PAYERS = GroupAgreement._meta.get_field("payer").choices
 RESULTS_KEY = "health_group_results_%s"
 
-
-def _refusal(exc: Exception) -> tuple[str, dict[str, str], int]:
-    if isinstance(exc, ApplicationError):
-        error, fields = errors_of(exc)
-        return error, fields, status_of(exc)
-    if isinstance(exc, FormErrors):
-        error, fields = errors_of(exc.as_application_error())
-        return error, fields, 422
-    raise exc
 
 
 def _partners():
@@ -93,7 +83,7 @@ def agreement_list(request):
             messages.success(request, _("Agreement recorded: enrol the partner's members."))
             return redirect("web:health_agreement", pk=agreement.pk)
         except (FormErrors, ApplicationError) as exc:
-            error, fields, status = _refusal(exc)
+            error, fields, status = refusal(exc)
     return render(request, "health/agreement_list.html", {
         "agreements": list(selectors.agreements_visible(user)[:200]), "mutuals": mutuals,
         "partners": partners, "units": units, "packages": packages, "payers": PAYERS,
@@ -165,7 +155,7 @@ def agreement_enrol(request, pk: int):
             messages.success(request, _("%(done)s enrolled.") % {"done": done})
         return redirect("web:health_agreement", pk=agreement.pk)
     except (FormErrors, ApplicationError) as exc:
-        error, fields, status = _refusal(exc)
+        error, fields, status = refusal(exc)
     return render(request, "health/agreement_detail.html", _detail_context(
         request, agreement, ticked=set(ids)) | {
         "error": error, "errors": fields, "v": request.POST}, status=status)

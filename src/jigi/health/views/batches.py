@@ -23,13 +23,12 @@ from jigi.health.services import batches as batch_services
 from jigi.health.views._common import (
     MUTUAL_STAFF_ROLES,
     FormErrors,
-    errors_of,
     fetch,
     is_manager,
     keyed,
     new_key,
+    refusal,
     require_roles,
-    status_of,
     today,
 )
 
@@ -90,12 +89,8 @@ def batch_list(request):
                 service=lambda _claim: batch_services.batch_prepare(
                     acting_user=user, mutual=mutual, provider=provider, through=through))
             return redirect("web:health_batch", pk=answer["batch_id"])
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
     return render(request, "health/batches.html", _list_context(request) | {
         "error": error, "errors": fields}, status=status)
 
@@ -183,12 +178,8 @@ def batch_action(request, pk: int, action: str):
               render=_batch_answer, service=service)
         messages.success(request, done % {"n": batch.number})
         return redirect("web:health_batch", pk=batch.pk)
-    except FormErrors as exc:
-        error, fields = errors_of(exc.as_application_error())
-        status = 422
-    except ApplicationError as exc:
-        error, fields = errors_of(exc)
-        status = status_of(exc)
+    except (FormErrors, ApplicationError) as exc:
+        error, fields, status = refusal(exc)
     batch = fetch(selectors_claims.get_batch_for_user, user, pk)
     return render(request, "health/batch.html", _detail_context(request, batch) | {
         "error": error, "errors": fields, "failed": action}, status=status)

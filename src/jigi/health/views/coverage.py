@@ -26,6 +26,7 @@ from jigi.health.views._common import (
     is_manager,
     keyed,
     new_key,
+    refusal,
     status_of,
     today,
 )
@@ -173,12 +174,8 @@ def coverage_detail(request, pk: int):
                     channel=channel, savings_account=account, reference=reference,
                     idempotency=claim))
             return redirect("web:health_receipt", pk=answer["contribution_id"])
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
         coverage = fetch(selectors.get_coverage_for_user, user, pk)
     return render(request, "health/coverage.html", _context(request, coverage) | {
         "error": error, "errors": fields}, status=status)
@@ -242,12 +239,8 @@ def standing_order(request, pk: int):
                                     "month.") % {"amount": order.amount,
                                                  "day": order.day_of_month})
         return redirect("web:health_coverage", pk=coverage.pk)
-    except FormErrors as exc:
-        error, fields = errors_of(exc.as_application_error())
-        status = 422
-    except ApplicationError as exc:
-        error, fields = errors_of(exc)
-        status = status_of(exc)
+    except (FormErrors, ApplicationError) as exc:
+        error, fields, status = refusal(exc)
     fields = {ORDER_FIELDS.get(k, k): v for k, v in fields.items()}
     return render(request, "health/coverage.html", _context(request, coverage) | {
         "error": error, "errors": fields, "order_form": True}, status=status)
@@ -296,12 +289,8 @@ def family_change(request, pk: int):
         else:
             raise FormErrors({"action": _("Choose what to change.")})
         return redirect("web:health_coverage", pk=coverage.pk)
-    except FormErrors as exc:
-        error, fields = errors_of(exc.as_application_error())
-        status = 422
-    except ApplicationError as exc:
-        error, fields = errors_of(exc)
-        status = status_of(exc)
+    except (FormErrors, ApplicationError) as exc:
+        error, fields, status = refusal(exc)
     coverage = fetch(selectors.get_coverage_for_user, user, pk)
     return render(request, "health/coverage.html", _context(request, coverage) | {
         "error": error, "errors": fields, "family_action": action}, status=status)

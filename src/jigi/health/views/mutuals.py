@@ -22,6 +22,7 @@ from jigi.health.views._common import (
     errors_of,
     fetch,
     is_manager,
+    refusal,
     require_health,
     status_of,
     today,
@@ -169,12 +170,8 @@ def enrol_start(request, pk: int):
             candidates, confirmable = exc.candidates, not exc.hard
             error, fields = errors_of(exc)
             status = 409
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
     return render(request, "health/enrol_start.html", {
         "mutual": mutual, "q": q, "people": people_found, "error": error, "errors": fields,
         "candidates": candidates, "confirmable": confirmable, "sexes": Sex.choices,
@@ -281,12 +278,8 @@ def enrol(request, pk: int, person_id: int):
             candidates, confirmable = exc.candidates, not exc.hard
             error, fields = errors_of(exc)
             status = 409
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
     elif action == "enrol":
         errors: dict[str, Any] = {}
         chosen = _dependants(request.POST, rows)

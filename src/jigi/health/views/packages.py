@@ -21,10 +21,9 @@ from jigi.health import forms, forms_admin, selectors, selectors_admin, services
 from jigi.health.models import ContributionBasis, ContributionFrequency, ServiceGroup
 from jigi.health.views._common import (
     FormErrors,
-    errors_of,
     fetch,
+    refusal,
     require_health,
-    status_of,
     today,
 )
 
@@ -124,12 +123,8 @@ def _package_form(request, package=None):
                 messages.success(request, _("Package %(code)s saved.") % {
                     "code": package.code})
             return redirect(f"{reverse('web:health_packages')}#package-{package.pk}")
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
         forms_admin.rule_errors(fields, rules)
     return render(request, "health/package_form.html", {
         "package": package, "creating": creating,

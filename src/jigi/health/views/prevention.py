@@ -19,10 +19,9 @@ from jigi.health.services import prevention as prevention_services
 from jigi.health.views._common import (
     MUTUAL_STAFF_ROLES,
     FormErrors,
-    errors_of,
     fetch,
+    refusal,
     require_health,
-    status_of,
     today,
 )
 from jigi.orgs.models import Unit, UnitKind
@@ -60,12 +59,8 @@ def session_list(request):
                 facilitator=forms.clean_text(post.get("facilitator", "")))
             messages.success(request, _("Session recorded."))
             return redirect("web:health_session", pk=session.pk)
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
     sessions = (selectors_claims.prevention_sessions_for_user(user)
                 .prefetch_related("attendees").order_by("-held_on", "-pk")[:200])
     return render(request, "health/prevention.html", {
@@ -140,11 +135,7 @@ def session_attendance(request, pk: int):
                 acting_user=user, session=session, person_ids=ids)
             messages.success(request, _("%(n)s persons recorded as present.") % {"n": n})
         return redirect("web:health_session", pk=session.pk)
-    except FormErrors as exc:
-        error, fields = errors_of(exc.as_application_error())
-        status = 422
-    except ApplicationError as exc:
-        error, fields = errors_of(exc)
-        status = status_of(exc)
+    except (FormErrors, ApplicationError) as exc:
+        error, fields, status = refusal(exc)
     return render(request, "health/session.html", _session_context(request, session) | {
         "error": error, "errors": fields}, status=status)

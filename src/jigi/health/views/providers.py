@@ -22,25 +22,13 @@ from jigi.health.services import tariffs_import
 from jigi.health.services._common import is_union_admin
 from jigi.health.views._common import (
     FormErrors,
-    errors_of,
     fetch,
+    refusal,
     require_health,
-    status_of,
     today,
 )
 from jigi.orgs.models import Organisation, OrgKind
 from jigi.orgs.scoping import user_scope
-
-
-def _refusal(exc: Exception) -> tuple[str, dict[str, str], int]:
-    """A refused form: its sentence, its field messages and the status to answer with."""
-    if isinstance(exc, ApplicationError):
-        error, fields = errors_of(exc)
-        return error, fields, status_of(exc)
-    if isinstance(exc, FormErrors):
-        error, fields = errors_of(exc.as_application_error())
-        return error, fields, 422
-    raise exc
 
 
 def _may_admin(user, provider=None) -> bool:
@@ -100,7 +88,7 @@ def _provider_form(request, provider=None):
                 messages.success(request, _("Provider changed."))
             return redirect("web:health_provider", pk=provider.pk)
         except ApplicationError as exc:
-            error, fields, status = _refusal(exc)
+            error, fields, status = refusal(exc)
     initial = post or ({} if creating else {
         name: getattr(provider, name) for name in (*forms_admin.PROVIDER_TEXT, "active")})
     return render(request, "health/providers_form.html", {
@@ -167,7 +155,7 @@ def provider_staff(request, pk: int):
                 "user": staff.get_full_name() or staff.username})
         return redirect("web:health_provider", pk=provider.pk)
     except (FormErrors, ApplicationError) as exc:
-        error, fields, status = _refusal(exc)
+        error, fields, status = refusal(exc)
     return render(request, "health/providers_detail.html", _provider_context(
         request, provider) | {"error": error, "errors": fields}, status=status)
 
@@ -203,7 +191,7 @@ def convention_new(request, pk: int):
                 "ref": convention.reference})
             return redirect("web:health_convention", pk=convention.pk)
         except (FormErrors, ApplicationError) as exc:
-            error, fields, status = _refusal(exc)
+            error, fields, status = refusal(exc)
     return render(request, "health/convention_new.html", {
         "provider": provider, "mutuals": mutuals, "union_wide": union_wide, "v": post,
         "error": error, "errors": fields, "today": today(),
@@ -257,7 +245,7 @@ def convention_detail(request, pk: int):
         messages.success(request, _("Convention changed."))
         return redirect("web:health_convention", pk=convention.pk)
     except (FormErrors, ApplicationError) as exc:
-        error, fields, status = _refusal(exc)
+        error, fields, status = refusal(exc)
     return render(request, "health/convention_detail.html", _convention_context(
         request, convention, v=request.POST, error=error, errors=fields),
         status=status)
@@ -278,7 +266,7 @@ def tariff_item(request, pk: int):
         messages.success(request, _("Tariff item %(code)s saved.") % {"code": row.code})
         return redirect("web:health_convention", pk=convention.pk)
     except (FormErrors, ApplicationError) as exc:
-        error, fields, status = _refusal(exc)
+        error, fields, status = refusal(exc)
     return render(request, "health/convention_detail.html", _convention_context(
         request, convention, item_v=request.POST, error=error, errors=fields),
         status=status)
@@ -316,7 +304,7 @@ def tariff_import(request, pk: int):
             "same": len(result.unchanged)})
         return redirect("web:health_convention", pk=convention.pk)
     except (FormErrors, ApplicationError) as exc:
-        error, fields, status = _refusal(exc)
+        error, fields, status = refusal(exc)
         problems = getattr(exc, "lines", [])
     return render(request, "health/convention_detail.html", _convention_context(
         request, convention, error=error, errors=fields, problems=problems,

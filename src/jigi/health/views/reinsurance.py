@@ -26,8 +26,8 @@ from jigi.health.views._common import (
     errors_of,
     fetch,
     is_union_admin,
+    refusal,
     require_roles,
-    status_of,
     today,
 )
 from jigi.web.formatting import format_francs
@@ -150,12 +150,8 @@ def treaty_new(request):
                 valid_until=valid_until, terms=terms)
             messages.success(request, _("Treaty %(ref)s signed.") % {"ref": treaty.reference})
             return redirect("web:health_treaty", pk=treaty.pk)
-        except FormErrors as exc:
-            error, fields = errors_of(exc.as_application_error())
-            status = 422
-        except ApplicationError as exc:
-            error, fields = errors_of(exc)
-            status = status_of(exc)
+        except (FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
     year = today().year
     return render(request, "health/treaty_new.html", {
         "mutuals": mutuals, "error": error, "errors": fields, "v": post,
@@ -201,12 +197,8 @@ def treaty_settle(request, pk: int):
         messages.success(request, _("Statement %(period)s drawn up.") % {
             "period": _period(statement.quarter, statement.year)})
         return redirect("web:health_statement", pk=statement.pk)
-    except FormErrors as exc:
-        error, fields = errors_of(exc.as_application_error())
-        status = 422
-    except ApplicationError as exc:
-        error, fields = errors_of(exc)
-        status = status_of(exc)
+    except (FormErrors, ApplicationError) as exc:
+        error, fields, status = refusal(exc)
     return render(request, "health/treaty.html", _treaty_context(request, treaty) | {
         "error": error, "errors": fields}, status=status)
 
