@@ -166,15 +166,15 @@ def main() -> None:
 
     with served(env, port=PORT, workers=args.workers, threads=args.threads,
                 log_name="jigi-bench-eligibility.log") as server:
-        from bench.bench_savings import _cpu_seconds, _tree
+        from bench.http_load import cpu_seconds, process_tree
 
         # Warm-up: statements prepared, connections open.
         warm = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
         for _ in range(20):
             warm.request("GET", query(0), headers=headers)
             warm.getresponse().read()
-        pids = _tree(server.pid)
-        cpu = sum(_cpu_seconds(p) for p in pids)
+        pids = process_tree(server.pid)
+        cpu = sum(cpu_seconds(p) for p in pids)
         pool = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
         t0 = time.perf_counter()
         for th in pool:
@@ -182,7 +182,7 @@ def main() -> None:
         for th in pool:
             th.join()
         took = time.perf_counter() - t0
-        cpu = sum(_cpu_seconds(p) for p in pids) - cpu
+        cpu = sum(cpu_seconds(p) for p in pids) - cpu
     latencies.sort()
     n = len(latencies)
     print(f"eligibility by card, {args.clients} clients, PostgreSQL, `jigi serve --workers "

@@ -49,28 +49,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.http_load import JIGI, fresh_postgres, served, setup_in_child  # noqa: E402
+from bench.http_load import (  # noqa: E402
+    JIGI,
+    cpu_seconds,
+    fresh_postgres,
+    process_tree,
+    served,
+    setup_in_child,
+)
 
 PORT = 8795
 PG_NAME = "jigi_elig_bench"
 SQLITE = Path(tempfile.gettempdir()) / "jigi-bench-eligibility.sqlite3"
-
-
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of one process, 0 if it is gone (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _tree(pid: int) -> list[int]:
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return [pid]
-    return [pid, *(c for child in children for c in _tree(int(child)))]
 
 
 def _machine() -> str:
@@ -261,11 +251,11 @@ def main() -> None:
     with served(env, port=PORT, workers=args.workers, threads=args.threads,
                 log_name="jigi-bench-eligibility.log") as server:
         _run(PORT, token, [warm[i::args.clients] for i in range(args.clients)])
-        pids = _tree(server.pid)
-        cpu0 = sum(_cpu_seconds(p) for p in pids)
+        pids = process_tree(server.pid)
+        cpu0 = sum(cpu_seconds(p) for p in pids)
         load0 = os.getloadavg()
         latencies, took, statuses = _run(PORT, token, jobs)
-        cpu = sum(_cpu_seconds(p) for p in pids) - cpu0
+        cpu = sum(cpu_seconds(p) for p in pids) - cpu0
         load1 = os.getloadavg()
     everything = [v for values in latencies.values() for v in values]
     server_kind = "waitress" if args.workers == 1 else "gunicorn"

@@ -198,26 +198,16 @@ def bench_interest() -> float:
     return took
 
 
-def _cpu_seconds(pid: int) -> float:
-    """utime + stime of one process, 0 if it is gone (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _tree(pid: int) -> list[int]:
-    """The process and its children (gunicorn's workers), from /proc."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return [pid]
-    return [pid, *(c for child in children for c in _tree(int(child)))]
-
-
 def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: int = 8) -> None:
-    from bench.http_load import fresh_postgres, run_clients, served, setup_in_child, summary
+    from bench.http_load import (
+        cpu_seconds,
+        fresh_postgres,
+        process_tree,
+        run_clients,
+        served,
+        setup_in_child,
+        summary,
+    )
 
     port = 8793
     url, env = fresh_postgres("jigi_savings_bench")
@@ -250,12 +240,12 @@ def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: i
                     {"Authorization": f"Bearer {tokens[ci]}",
                      "Content-Type": "application/json", "Idempotency-Key": f"b-{ci}-{k}"})
 
-        server_pids = _tree(server.pid)
-        server_cpu = sum(_cpu_seconds(p) for p in server_pids)
+        server_pids = process_tree(server.pid)
+        server_cpu = sum(cpu_seconds(p) for p in server_pids)
         client_cpu = time.process_time()
         latencies, took = run_clients(port, clients, total // clients, request)
         client_cpu = time.process_time() - client_cpu
-        server_cpu = sum(_cpu_seconds(p) for p in server_pids) - server_cpu
+        server_cpu = sum(cpu_seconds(p) for p in server_pids) - server_cpu
         print(f"HTTP API deposits, {clients} clients, PostgreSQL, `jigi serve --workers "
               f"{workers} --threads {threads}`: {summary(latencies, took)}")
         n = len(latencies)

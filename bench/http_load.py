@@ -94,6 +94,24 @@ def run_clients(port: int, clients: int, per_client: int,
     return sorted(latencies), time.perf_counter() - t0
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, 0 if it is gone (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its children (gunicorn's workers), from /proc."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(c for child in children for c in process_tree(int(child)))]
+
+
 def summary(latencies: list[float], took: float) -> str:
     import statistics
 
