@@ -142,16 +142,11 @@ def entry_post(
 # Every deposit, withdrawal and transfer ends in entry_post: its statements are written once per
 # process and database vendor instead of being compiled by the ORM on each call (the ORM's
 # create + bulk_create + exists() cost more than the database work itself). Table and column
-# names come from the models; every value is a parameter.
-_sql_cache: dict[str, str] = {}
+# names come from the models; every value is a parameter (jigi.core.prepared keeps them).
 
 
 def _sql(name: str, build) -> str:
-    key = f"{name}:{connection.vendor}"
-    sql = _sql_cache.get(key)
-    if sql is None:
-        sql = _sql_cache[key] = build()
-    return sql
+    return prepared.statement(f"ledger.{name}", build)
 
 
 def _q(name: str) -> str:
