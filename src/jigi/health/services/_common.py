@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jigi.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from jigi.core.money import MoneyError, to_francs
+from jigi.core.money_messages import MONEY_MESSAGES, money_message
 from jigi.ledger.models import Book
 from jigi.orgs.models import Role, Unit, UnitKind
 from jigi.orgs.scoping import user_scope
@@ -51,14 +52,6 @@ MAX_OPERATION = 10_000_000
 # Enrolments and payments may be entered late from paper registers, not from another era.
 BACKDATE_DAYS = 3 * 366
 
-_MONEY_MESSAGES = {
-    "zero": _("The amount must be more than zero."),
-    "negative": _("The amount must be more than zero."),
-    "fractional_franc": _("Whole francs only: the franc CFA has no cents."),
-    "float_not_allowed": _("Whole francs only: the franc CFA has no cents."),
-    "too_large": _("This amount is not plausible."),
-    "not_a_number": _("Enter an amount in francs CFA."),
-}
 
 
 def today() -> date:
@@ -79,10 +72,9 @@ def clean_amount(value: Any, field: str = "amount", *, allow_zero: bool = False,
     try:
         amount = to_francs(value, allow_zero=allow_zero)
     except MoneyError as exc:
-        raise invalid({field: _MONEY_MESSAGES.get(str(exc), _MONEY_MESSAGES["not_a_number"])}
-                      ) from None
+        raise invalid({field: money_message(exc)}) from None
     if amount > maximum:
-        raise invalid({field: _MONEY_MESSAGES["too_large"]})
+        raise invalid({field: MONEY_MESSAGES["too_large"]})
     return amount
 
 

@@ -21,6 +21,7 @@ from jigi.core import prepared
 from jigi.core.errors import ApplicationError, Conflict, Forbidden, NotFound
 from jigi.core.models import AuditEvent
 from jigi.core.money import MoneyError, to_francs
+from jigi.core.money_messages import MONEY_MESSAGES, money_message
 from jigi.core.numbering import next_number
 from jigi.ledger.models import Book
 from jigi.orgs.models import Role, Unit
@@ -50,14 +51,6 @@ LOANS = "202"  # crédits à court terme (guarantee savings applied to a loan)
 MANAGER_ROLES = {Role.CAISSE_MANAGER.value, Role.NETWORK_ADMIN.value}
 COUNTER_ROLES = {Role.TELLER.value} | MANAGER_ROLES
 
-_MONEY_MESSAGES = {
-    "zero": _("The amount must be more than zero."),
-    "negative": _("The amount must be more than zero."),
-    "fractional_franc": _("Whole francs only: the franc CFA has no cents."),
-    "float_not_allowed": _("Whole francs only: the franc CFA has no cents."),
-    "too_large": _("This amount is not plausible."),
-    "not_a_number": _("Enter an amount in francs CFA."),
-}
 # No single counter operation of a rural caisse comes near a billion francs; above it is a
 # typing error (an extra zero or two), refused before it reaches the ledger.
 MAX_OPERATION = 1_000_000_000
@@ -75,11 +68,11 @@ def clean_amount(value: Any, field: str = "amount") -> int:
     except MoneyError as exc:
         raise ApplicationError(
             "invalid_amount", _("Some fields are not valid."),
-            {field: _MONEY_MESSAGES.get(str(exc), _MONEY_MESSAGES["not_a_number"])},
+            {field: money_message(exc)},
             status_code=422) from None
     if amount > MAX_OPERATION:
         raise ApplicationError("invalid_amount", _("Some fields are not valid."),
-                               {field: _MONEY_MESSAGES["too_large"]}, status_code=422)
+                               {field: MONEY_MESSAGES["too_large"]}, status_code=422)
     return amount
 
 
