@@ -15,7 +15,6 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from jigi.web.forms import SPACES as _SPACES
 from jigi.web.forms import (  # noqa: F401 (the screens read them as health.forms.*)
     FormErrors,
     amount_text,
@@ -129,7 +128,7 @@ def parse_terms(data, errors: dict[str, Any]) -> dict[str, Any]:
     pure module checks them), empty fields left out (no such cover)."""
     terms: dict[str, Any] = {}
     for name in PERCENT_TERMS:
-        text = _SPACES.sub("", str(data.get(name, "") or ""))
+        text = amount_text(data, name)  # spaces removed, as for the amounts
         if not text:
             continue
         try:

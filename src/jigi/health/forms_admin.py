@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from jigi.health.forms import clean_text, field_key, parse_date, parse_int
+from jigi.health.forms import amount_text, clean_text, field_key, parse_date, parse_int
 from jigi.health.models import ServiceGroup
 
 PROVIDER_TEXT = ("name", "kind", "region", "cercle", "commune", "village", "phone")
@@ -35,7 +35,6 @@ RULE_INPUTS = {"mutual_share_pct": "share", "ceiling_per_event": "event",
                "ceiling_per_year": "year", "max_quantity": "qty", "min_age": "min_age",
                "max_age": "max_age", "group": "rule"}
 _CODES = re.compile(r"[\s,;]+")
-_SPACES = re.compile(r"[\s\u00a0\u202f]")
 
 
 def checked(data, name: str) -> bool:
@@ -48,7 +47,7 @@ def _text(data, name: str, limit: int = 300) -> str:
 
 
 def _amount(data, name: str) -> str:
-    return _SPACES.sub("", str(data.get(name, "") or ""))[:40]
+    return amount_text(data, name)[:40]
 
 
 # --- providers, conventions, tariff items -----------------------------------------------------

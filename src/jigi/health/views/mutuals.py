@@ -7,13 +7,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from jigi.core.errors import ApplicationError
-from jigi.health import forms, selectors, services
-from jigi.health.models import CoverageStatus, ServiceGroup
+from jigi.health import forms, forms_admin, selectors, selectors_admin, services
+from jigi.health.models import AreaKind, CoverageStatus, ServiceGroup
 from jigi.health.views._common import (
     CLINIC_ROLES,
     MUTUAL_STAFF_ROLES,
@@ -37,6 +37,7 @@ from jigi.people.selectors import (
     get_person_for_user,
     households_of,
     person_search_for_user,
+    persons_visible_to,
 )
 
 # Relations a dependant may have on a coverage (the member himself is the head).
@@ -94,6 +95,13 @@ def _members(user, mutual, q: str, status: str):
     return list(qs.prefetch_related("beneficiaries__person")[:100])
 
 
+def _status_counts(user, mutual) -> dict[str, int]:
+    """The mutual's coverages per status (every status, 0 when none), in one query."""
+    found = dict(selectors.coverages_visible(user).filter(mutual=mutual).order_by()
+                 .values_list("status").annotate(n=Count("pk")))
+    return {s: found.get(s, 0) for s in CoverageStatus.values}
+
+
 @login_required
 def mutual_detail(request, pk: int):
     user = request.user
@@ -113,8 +121,7 @@ def mutual_detail(request, pk: int):
         "packages": [(p, [(groups.get(r.group, r.group), r, 100 - r.mutual_share_pct) for r in
                           sorted(p.rules.all(), key=lambda r: list(groups).index(r.group)
                                  if r.group in groups else 99)]) for p in packages],
-        "counts": {s: selectors.coverages_visible(user).filter(mutual=mutual, status=s).count()
-                   for s in CoverageStatus.values},
+        "counts": _status_counts(user, mutual),
         "can_enrol": is_manager(user, mutual),
     })
 
@@ -192,18 +199,14 @@ def _household_rows(user, household, head: Person, on) -> list[dict[str, Any]]:
     and age: the dependants the enrolment form offers."""
     if household is None:
         return []
-    rows = []
-    for link in household.members.select_related("person").order_by("pk"):
-        p = link.person
-        if p.pk == head.pk or (link.until is not None and link.until < on) \
-                or p.merged_into_id is not None:
-            continue
-        try:
-            get_person_for_user(user, p.pk)
-        except ApplicationError:
-            continue
-        rows.append({"person": p, "relation": link.relation, "age": age_on(p, on)})
-    return rows
+    links = [link for link in household.members.select_related("person").order_by("pk")
+             if link.person_id != head.pk and (link.until is None or link.until >= on)
+             and link.person.merged_into_id is None]
+    # One query for the lot, not one per member (persons_visible_to hides merged records).
+    visible = set(persons_visible_to(user).filter(
+        pk__in=[link.person_id for link in links]).values_list("pk", flat=True))
+    return [{"person": link.person, "relation": link.relation, "age": age_on(link.person, on)}
+            for link in links if link.person_id in visible]
 
 
 def _dependants(post, rows: list[dict[str, Any]]) -> list[tuple[Person, str]]:
@@ -324,20 +327,12 @@ def enrol(request, pk: int, person_id: int):
     }, status=status)
 
 
-__all__ = ["enrol", "enrol_start", "home", "mutual_detail"]
-
-
 # --- the mutual's profile (set-up) ------------------------------------------------------------
-# Added after the screens above were written: its imports stay inside the functions so that
-# this section is self-contained at the end of the module.
 
 
 def _board_seats(user, data, profile, fields: dict[str, str]) -> list[dict[str, Any]]:
     """The board's seats for the form: as sent after a refusal, or as stored; each with its
     person when the user may see him, and its messages."""
-    from jigi.health import forms_admin, selectors_admin
-    from jigi.people.selectors import persons_visible_to
-
     if data:
         rows = []
         for i in range(forms_admin.MAX_BOARD + 1):
@@ -364,12 +359,9 @@ def _board_seats(user, data, profile, fields: dict[str, str]) -> list[dict[str, 
 def _check_board_persons(user, data, profile, errors: dict[str, Any]) -> None:
     """A seat keeps a person already on the board, or takes one the user may see in the
     registry: a number typed into the form names nobody else."""
-    from jigi.health.forms_admin import MAX_BOARD
-    from jigi.people.selectors import persons_visible_to
-
     current = {seat.get("person_id") for seat in (profile.board if profile else [])}
     sent = {}
-    for i in range(MAX_BOARD + 1):
+    for i in range(forms_admin.MAX_BOARD + 1):
         raw = data.get(f"board_person_{i}")
         if raw is None:
             break
@@ -389,9 +381,6 @@ def mutual_edit(request, pk: int):
     """The mutual's profile: urban or rural, area, target population, foundation, approval,
     last general assembly, and its board (persons picked from the registry, their office and
     since when). The mutual's manager or the union administrator."""
-    from jigi.health import forms_admin
-    from jigi.health.models import AreaKind
-
     user = request.user
     mutual = fetch(selectors.get_mutual_visible, user, pk)
     _require_manager(user, mutual)
@@ -439,4 +428,4 @@ def mutual_edit(request, pk: int):
     }, status=status)
 
 
-__all__ += ["mutual_edit"]
+__all__ = ["enrol", "enrol_start", "home", "mutual_detail", "mutual_edit"]
