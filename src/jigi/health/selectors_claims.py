@@ -129,10 +129,11 @@ def mutuals_for_user(user, *, roles: set[str] | None = None) -> QuerySet[Unit]:
 
 def get_union_for_user(user, *, roles: set[str] | None = None) -> Unit:
     """The union unit (UTM head office, the reinsurance pool's book) for its administrator."""
-    unit = Unit.objects.select_related("organisation").filter(
-        kind=UnitKind.UNION).order_by("pk").first()
     scope = user_scope(user)
-    if unit is None or not scope.covers_unit(unit, roles=roles or UNION_ROLES):
+    # The union the user administers (not merely the first in the database).
+    unit = Unit.objects.select_related("organisation").filter(
+        scope.unit_q(roles=roles or UNION_ROLES), kind=UnitKind.UNION).order_by("pk").first()
+    if unit is None:
         raise NotFound("union_not_found", _("Union not found."))
     return unit
 
@@ -141,8 +142,8 @@ def is_union_admin(user) -> bool:
     scope = user_scope(user)
     if scope.is_superuser:
         return True
-    union = Unit.objects.filter(kind=UnitKind.UNION).order_by("pk").first()
-    return union is not None and scope.covers_unit(union, write=True, roles=UNION_ROLES)
+    return Unit.objects.filter(scope.unit_q(write=True, roles=UNION_ROLES),
+                               kind=UnitKind.UNION).exists()
 
 
 # --- claims -----------------------------------------------------------------------------------
