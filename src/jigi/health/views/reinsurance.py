@@ -23,7 +23,6 @@ from jigi.health.views._common import (
     MUTUAL_STAFF_ROLES,
     UNION_ROLES,
     FormErrors,
-    errors_of,
     fetch,
     is_union_admin,
     refusal,
@@ -276,8 +275,7 @@ def simulation(request, pk: int):
             except rs.ReinsuranceError as exc:
                 errors[f"terms.{exc.field}"] = exc.message
     if errors:
-        error, fields = errors_of(FormErrors(errors).as_application_error())
-        status = 422
+        error, fields, status = refusal(FormErrors(errors))
         terms = None
     treaty = selectors_claims.treaty_in_force(mutual, year)
     sim = selectors_claims.reinsurance_simulation(mutual, year, terms=terms)
