@@ -136,7 +136,8 @@ def test_the_board_picked_from_the_registry(world, health, login, page):  # noqa
     page.fill("#target_population", "15000")
     page.fill("#board_q", "Coulibaly")
     # Enter in the search box searches; it does not send the profile.
-    page.press("#board_q", "Enter")
+    with page.expect_response(lambda r: "board_q=" in r.url and r.status == 200):
+        page.press("#board_q", "Enter")
     expect(page.locator(f"#add-person-{treasurer.pk}")).to_be_checked()
     assert MutualProfile.objects.get(unit=world.mutual_1).target_population == 12_000
     page.select_option("#add_office", "treasurer")
