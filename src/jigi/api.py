@@ -175,7 +175,11 @@ def _mount() -> None:
     from jigi.credit.api import router as credit_router
     from jigi.health.api import router as health_router
     from jigi.health.api_claims import router as health_claims_router
+    from jigi.learning.api import router as learning_router
     from jigi.ledger.api import router as ledger_router
+    from jigi.movement.api_campaigns import router as movement_campaigns_router
+    from jigi.movement.api_cases import router as movement_cases_router
+    from jigi.movement.api_members import router as movement_members_router
     from jigi.orgs.api import router as orgs_router
     from jigi.people.api import router as people_router
     from jigi.savings.api import router as savings_router
@@ -187,6 +191,10 @@ def _mount() -> None:
     api.add_router("/credit", credit_router)
     api.add_router("/health", health_router)
     api.add_router("/health", health_claims_router)
+    api.add_router("/movement", movement_members_router)
+    api.add_router("/movement", movement_cases_router)
+    api.add_router("/movement", movement_campaigns_router)
+    api.add_router("/learning", learning_router)
 
 
 _mount()

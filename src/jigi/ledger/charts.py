@@ -107,6 +107,7 @@ MOVEMENT: list[tuple[str, str, str, str, bool]] = [
     ("102", "Fonds associatifs sans droit de reprise", "equity", "1", True),
     ("4", "Comptes de tiers", "asset", "", False),
     ("411", "Membres - cotisations à recevoir", "asset", "4", True),
+    ("419", "Membres - cotisations reçues d'avance", "liability", "4", True),
     ("47", "Comptes d'attente", "asset", "4", True),
     ("5", "Trésorerie", "asset", "", False),
     ("52", "Banque ou compte à la caisse d'épargne", "asset", "5", True),

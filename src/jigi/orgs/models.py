@@ -97,6 +97,7 @@ class Role(models.TextChoices):
 # What a role may do. Scoping by organisation and unit is separate (see orgs.scoping).
 READ_ONLY_ROLES = {Role.NETWORK_AUDITOR}
 HEALTH_ROLES = {Role.MUTUAL_MANAGER, Role.CLAIMS_OFFICER, Role.CLINIC_STAFF, Role.UNION_ADMIN}
+MOVEMENT_ROLES = {Role.ORGANISER, Role.CASE_WORKER, Role.MOVEMENT_ADMIN}
 ROLE_ORG_KIND = {
     Role.TELLER: OrgKind.SFD,
     Role.LOAN_OFFICER: OrgKind.SFD,

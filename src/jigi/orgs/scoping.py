@@ -14,7 +14,15 @@ from django.db import connection
 from django.db.models import Q
 
 from jigi.core import prepared
-from jigi.orgs.models import HEALTH_ROLES, READ_ONLY_ROLES, Organisation, Role, StaffRole, Unit
+from jigi.orgs.models import (
+    HEALTH_ROLES,
+    MOVEMENT_ROLES,
+    READ_ONLY_ROLES,
+    Organisation,
+    Role,
+    StaffRole,
+    Unit,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,10 @@ class Scope:
     @property
     def sees_health_data(self) -> bool:
         return self.is_superuser or bool(self.roles & {str(r) for r in HEALTH_ROLES})
+
+    @property
+    def sees_movement_data(self) -> bool:
+        return self.is_superuser or bool(self.roles & {str(r) for r in MOVEMENT_ROLES})
 
     def unit_q(self, prefix: str = "", *, write: bool = False, roles: set[str] | None = None) -> Q:
         """A filter on a Unit relation (`prefix` is the lookup path to the unit, e.g. "unit__")."""

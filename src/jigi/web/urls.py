@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("jigi.savings.urls")),
     path("", include("jigi.credit.urls")),
     path("", include("jigi.health.urls")),
+    path("", include("jigi.movement.urls")),
+    path("", include("jigi.learning.urls")),
     path("", include("jigi.reports.urls")),
     path("", include("jigi.cob.urls")),
     path("", include("jigi.core.urls")),

@@ -1,0 +1,3 @@
+"""Movement screens: campaigns."""
+
+urlpatterns: list = []

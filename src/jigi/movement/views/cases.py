@@ -1,0 +1,3 @@
+"""Movement screens: cases."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Movement screens: indicators."""
+
+urlpatterns: list = []
