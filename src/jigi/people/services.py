@@ -53,8 +53,8 @@ from jigi.people.selectors import (
 __all__ = [
     "PossibleDuplicates", "consent_grant", "consent_withdraw", "duplicate_dismiss",
     "duplicate_flag", "household_create", "household_member_add", "membership_add",
-    "membership_end", "membership_set_status", "person_merge", "person_register",
-    "person_update",
+    "membership_add_within", "membership_end", "membership_set_status", "person_merge",
+    "person_register", "person_register_within", "person_update",
 ]
 
 PERSON_FIELDS = [
@@ -228,6 +228,23 @@ def person_register(
     relation: str | None = None,
     **fields: Any,
 ) -> Person:
+    """`person_register_within` in its own durable transaction."""
+    with transaction.atomic(durable=True):
+        return person_register_within(
+            acting_user=acting_user, unit=unit, confirm_not_duplicate=confirm_not_duplicate,
+            start_date=start_date, household=household, relation=relation, **fields)
+
+
+def person_register_within(
+    *,
+    acting_user,
+    unit: Unit,
+    confirm_not_duplicate: bool = False,
+    start_date: date | None = None,
+    household: Household | None = None,
+    relation: str | None = None,
+    **fields: Any,
+) -> Person:
     """Register a person and their membership at `unit` (an active membership numbered
     gaplessly per organisation), optionally placing them in `household` as `relation`.
 
@@ -236,6 +253,9 @@ def person_register(
     candidates the user may see. With `confirm_not_duplicate` the person is created and each
     candidate pair is recorded (status open) for a manager's decision; never merged silently.
     An identical NINA cannot be confirmed away.
+
+    Runs inside the caller's transaction (another module registering a person together with its
+    own records); `person_register` is the top-level service.
     """
     _require_write(acting_user, unit)
     clean = _clean_person(fields)
@@ -255,7 +275,7 @@ def person_register(
                                  hard=True)
     if matches and not confirm_not_duplicate:
         raise PossibleDuplicates(matches, duplicate_candidates_for_user(acting_user, matches))
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         person = Person(
             **clean,
             search_name=search_name(clean["first_name"], clean["last_name"]),
@@ -319,12 +339,21 @@ def person_update(*, acting_user, person: Person, **fields: Any) -> Person:
 
 def membership_add(*, acting_user, person: Person, unit: Unit, start_date: date | None = None
                    ) -> Membership:
+    """`membership_add_within` in its own durable transaction."""
+    with transaction.atomic(durable=True):
+        return membership_add_within(acting_user=acting_user, person=person, unit=unit,
+                                     start_date=start_date)
+
+
+def membership_add_within(*, acting_user, person: Person, unit: Unit,
+                          start_date: date | None = None) -> Membership:
     """A visible person joins the organisation of `unit` (one live membership per
-    organisation). Staff of another organisation need the person's identity consent first."""
+    organisation). Staff of another organisation need the person's identity consent first.
+    Runs inside the caller's transaction; `membership_add` is the top-level service."""
     _require_write(acting_user, unit)
     person = get_person_for_user(acting_user, person.pk)
     _check_start_date(start_date)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         # Lock the person so two tellers cannot enrol them twice at the same moment.
         Person.objects.select_for_update().get(pk=person.pk)
         if Membership.objects.filter(person=person, organisation_id=unit.organisation_id,
