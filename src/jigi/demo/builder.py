@@ -33,6 +33,8 @@ from jigi.core.audit import audit_log
 from jigi.core.models import Counter
 from jigi.demo.bulk import bulk_insert
 from jigi.health.demo import step_health
+from jigi.learning.demo import step_learning
+from jigi.movement.demo import step_movement
 from jigi.orgs.bootstrap import Orgs, accounting_unit_create, organisations_bootstrap
 from jigi.orgs.models import MemberGroup, Organisation, Role, Unit, UnitKind
 from jigi.orgs.services import staff_user_create
@@ -291,6 +293,8 @@ def step_staff(ctx: DemoContext) -> None:
         ("gestionnaire", "Ibrahim", "Cissé", o.utm, Role.CLAIMS_OFFICER, None),
         ("animatrice", "Kadiatou", "Dembélé", o.mtc, Role.ORGANISER, ctx.sections[1]),
         ("travailleur_social", "Modibo", "Doumbia", o.mtc, Role.CASE_WORKER, None),
+        ("travailleur_social2", "Assétou", "Konaté", o.mtc, Role.CASE_WORKER, None),
+        ("mtc_admin", "Salimata", "Maïga", o.mtc, Role.MOVEMENT_ADMIN, None),
     ]
     # PBKDF2 is slow on purpose (~0.3 s a hash on this hardware): hash the published demo
     # password once and give it to every demo login instead of hashing it eleven times.
@@ -594,6 +598,8 @@ STEPS: list[Callable[[DemoContext], None]] = [
     step_savings,
     step_credit,
     step_health,
+    step_movement,
+    step_learning,
 ]
 
 
