@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from jigi.demo.builder import DemoContext
     from jigi.orgs.models import Organisation, Unit
 
-CERTIFICATE_SCOPE = "learning.certificate:{org}"
+CERTIFICATE_SCOPE = "learning-cert:{org}"  # learning.services.certificate_number
 PAST_DAYS = 540
 FUTURE_DAYS = 90
 

@@ -32,8 +32,6 @@ compute; the counters continue after them (receipts, cases, member numbers, jour
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -41,12 +39,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Max
 
 from jigi.core.audit import audit_log
 from jigi.demo.bulk import bulk_insert
-from jigi.health.demo import _at, _Counters, _Ledger, _month_add
+from jigi.health.demo import _at, _Counters, _Ledger
 from jigi.ledger.models import Book
 from jigi.ledger.rules import LineSpec
+from jigi.movement import case_rules, petition_codes
+from jigi.movement import standing as rules
 from jigi.movement.models import (
     ArtisanRecord,
     Campaign,
@@ -81,28 +82,18 @@ HISTORY_MONTHS = 24  # dues history kept short: 24 charges a member at most
 MINOR_SHARE = 0.40  # of the domestic workers; 3/4 of them under 15 -> ~30 % under 15
 CASE_EVERY = 25  # about one case per 25 members
 
-# Numbering (the services' scopes and formats: one place to change them).
-RECEIPT_SCOPE = "movement.receipt:{org}"
-CASE_SCOPE = "movement.case:{org}"
+# Numbering: the services' counter scopes and formats (services/dues.py _receipt_number,
+# services/cases.py case_open), so the next real receipt or case continues the sequence.
+RECEIPT_SCOPE = "movement-receipt:{org}"
+CASE_SCOPE = "movement.case.{org}"
 
 
-def receipt_number(year: int, n: int) -> str:
-    return f"MTC-R{year}-{n:06d}"
+def receipt_number(org_code: str, year: int, n: int) -> str:
+    return f"{org_code}-{year}-{n:06d}"
 
 
-def case_number(year: int, n: int) -> str:
-    return f"MTC-{year}-{n:06d}"
-
-
-def standing_of(open_starts: list[date], arrears: int, grace_months: int, today: date) -> str:
-    """The member's standing from her open charges (what movement.standing computes): current
-    when nothing is owed, grace while the oldest open charge began at most `grace_months`
-    months ago, arrears beyond."""
-    if arrears <= 0 or not open_starts:
-        return "current"
-    oldest = min(open_starts)
-    months = (today.year - oldest.year) * 12 + today.month - oldest.month
-    return "grace" if months <= grace_months else "arrears"
+def case_number(org_code: str, year: int, n: int) -> str:
+    return f"{org_code}-{year}-{n:06d}"
 
 
 # --- realistic distributions ------------------------------------------------------------------
@@ -126,8 +117,6 @@ CATEGORIES = {
     "artisans": {"unpaid_wages": 40, "no_contract": 30, "dismissal": 20, "violence": 10},
     "youth": {"dismissal": 30, "unpaid_wages": 30, "no_contract": 25, "sexual_harassment": 15},
 }
-URGENT_FOR_MINORS = {"violence", "child_labour", "sexual_harassment"}
-CONFIDENTIAL = {"violence", "child_labour", "sexual_harassment"}
 MONEY = {"unpaid_wages", "dismissal", "below_smig"}
 SUMMARIES = {
     "unpaid_wages": "{months} mois de salaire non payés par l'employeur.",
@@ -146,6 +135,7 @@ SUMMARIES = {
 class _Member:
     person: int  # person pk
     membership: int
+    number: str  # membership number (the sub-ledger of her payments and waivers)
     section: int  # section pk
     group: str
     since: date
@@ -158,7 +148,7 @@ class _Member:
     commune: str
     pay: int = 0
     profile: int = 0
-    # [period_start, period_end, amount, paid, waived, entry key]
+    # [period_start, period_end, amount, paid, waived, accrual key (section, run day)]
     charges: list[list[Any]] = field(default_factory=list)
     standing: str = "new"
     arrears: int = 0
@@ -214,17 +204,18 @@ class MovementDemo:
 
     def adults(self) -> None:
         ctx = self.ctx
-        by_person = {p: (pk, u, d) for p, pk, u, d in Membership.objects.filter(
-            organisation=self.mtc).values_list("person_id", "pk", "unit_id", "start_date")}
+        by_person = {p: (pk, n, u, d) for p, pk, n, u, d in Membership.objects.filter(
+            organisation=self.mtc).values_list("person_id", "pk", "number", "unit_id",
+                                               "start_date")}
         group_of = {s.pk: s.member_group for s in ctx.sections}
         places = dict(Person.objects.filter(pk__in=list(by_person)).values_list(
             "pk", "village"))
         for i, _unit, _since in ctx.joined["MTC"]:
             p = ctx.people[i]
-            pk, unit, since = by_person[p.pk]
+            pk, number, unit, since = by_person[p.pk]
             commune = ctx.caisses[p.caisse].cercle
             self.members.append(_Member(
-                person=p.pk, membership=pk, section=unit, group=group_of[unit], since=since,
+                person=p.pk, membership=pk, number=number, section=unit, group=group_of[unit], since=since,
                 sex=p.sex, age=p.age, minor=False, first_name=p.first_name,
                 last_name=p.last_name, quarter=places.get(p.pk) or commune, commune=commune))
 
@@ -272,14 +263,15 @@ class MovementDemo:
                                                                               strict=True), 1)])
         counter.value = start + len(ids)
         counter.save(update_fields=["value"])
-        for pk, m_pk, r in zip(ids, m_ids, planned, strict=True):
+        for n, (pk, m_pk, r) in enumerate(zip(ids, m_ids, planned, strict=True), 1):
             sex, age, _b, _k, commune, quarter, first, last, _l, joined = r
             # The other steps see them too (learning enrols them in the section's trainings).
             ctx.people.append(DemoPerson(caisse=caisse, sex=sex, age=age, first_name=first,
                                          last_name=last, village=quarter, pk=pk))
             ctx.joined["MTC"].append((len(ctx.people) - 1, section, joined))
             self.members.append(_Member(
-                person=pk, membership=m_pk, section=section.pk, group="domestic", since=joined,
+                person=pk, membership=m_pk, number=f"{section.code}-{start + n:06d}",
+                section=section.pk, group="domestic", since=joined,
                 sex=sex, age=age, minor=True, first_name=first, last_name=last, quarter=quarter,
                 commune=commune))
         ctx.counts["members_mtc"] = ctx.counts.get("members_mtc", 0) + len(ids)
@@ -358,19 +350,27 @@ class MovementDemo:
     def dues(self) -> None:
         """Charges, payments and waivers in memory, their entries added to the ledger."""
         rng, today = self.rng, self.today
-        first_month = _month_add(today.replace(day=1), -(HISTORY_MONTHS - 1))
-        self.payments: list[list[Any]] = []  # [member, day, amount, channel, [(charge, amt)]]
+        self.payments: list[list[Any]] = []  # [member, day, amount, channel, charges, receipt]
         self.waivers: list[tuple[Any, ...]] = []
-        accrued: dict[tuple[int, date], int] = defaultdict(int)
+        # Charges of a section are posted by a monthly run: one 411/756 entry per section and
+        # month, dated the day of the month's last period start (services/dues.py posts one
+        # entry per section and run, dated the run's day).
+        runs: dict[tuple[int, date], date] = {}
         for m in self.members:
             rate = self.rates[m.group]
-            start = max(m.since.replace(day=1), first_month, rate.valid_from)
-            month = start
-            while month <= today:
-                m.charges.append([month, _month_add(month, 1) - timedelta(days=1), rate.amount,
-                                  0, 0, ("accrual", m.section, month)])
-                accrued[(m.section, month)] += rate.amount
-                month = _month_add(month, 1)
+            # Monthly periods anchored on her start date (standing.periods, as dues_accrue),
+            # only the last HISTORY_MONTHS of them.
+            anchor = max(m.since, rate.valid_from)
+            for start, end in rules.periods(anchor, 1, today)[-HISTORY_MONTHS:]:
+                month = start.replace(day=1)
+                runs[(m.section, month)] = max(runs.get((m.section, month), start), start)
+                m.charges.append([start, end, rate.amount, 0, 0, (m.section, month)])
+        accrued: dict[tuple[int, date], int] = defaultdict(int)
+        for m in self.members:
+            for c in m.charges:
+                c[5] = (c[5][0], runs[c[5]])
+                accrued[c[5]] += c[2]
+        for m in self.members:
             n = len(m.charges)
             roll = rng.random()
             if roll < 0.35:
@@ -393,7 +393,7 @@ class MovementDemo:
                 for c in chunk:
                     c[3] = c[2]
                 channel = "mobile_money" if rng.random() < 0.3 else "cash"
-                self.payments.append([m, day, amount, channel, chunk])
+                self.payments.append([m, day, amount, channel, chunk, ""])
                 last_day = day
                 k += size
             open_charges = [c for c in m.charges if c[2] - c[3] - c[4] > 0]
@@ -411,31 +411,44 @@ class MovementDemo:
                 status = rng.choice(["requested", "rejected"])
                 day = today - timedelta(days=rng.randrange(1, 30))
                 self.waivers.append((m, amount, "Difficultés de la famille", status, day))
-            still = [c for c in m.charges if c[2] - c[3] - c[4] > 0]
-            m.arrears = sum(c[2] - c[3] - c[4] for c in still)
-            m.owing_since = still[0][0] if still else None
-            m.standing = standing_of([c[0] for c in still], m.arrears,
-                                     self.rates[m.group].grace_months, today)
+            result = rules.standing_of(
+                [rules.Charge(c[0], c[1], c[2] - c[3] - c[4]) for c in m.charges], as_of=today,
+                grace_months=self.rates[m.group].grace_months)
+            m.standing, m.arrears, m.owing_since = (result.standing, result.arrears,
+                                                    result.owing_since)
+        self._post(accrued)
+
+    def _post(self, accrued: dict[tuple[int, date], int]) -> None:
+        """The entries of the dues, as services/dues.py posts them (accounts, sub-ledgers,
+        sources), gathered for one bulk write."""
         sections = {s.pk: s.code for s in self.ctx.sections}
-        for (section, month), amount in accrued.items():
-            self.ledger.add(("accrual", section, month), self.book, month,
-                            f"Cotisations {sections[section]} {month:%m/%Y}",
-                            "movement.dues_accrual", f"{sections[section]}:{month:%Y-%m}",
-                            [LineSpec("411", "D", amount), LineSpec("756", "C", amount)])
+        for (section, day), amount in sorted(accrued.items()):
+            code = sections[section]
+            self.ledger.add(("accrual", section, day), self.book, day,
+                            f"Cotisations de la section {code} jusqu'au {day.isoformat()}",
+                            "movement.accrual", f"{code}:{day.isoformat()}",
+                            [LineSpec("411", "D", amount, code), LineSpec("756", "C", amount, code)])
         self.payments.sort(key=lambda p: (p[1], p[0].membership))
-        for n, pay in enumerate(self.payments):
+        scope = RECEIPT_SCOPE.format(org=self.mtc.pk)
+        for pay in self.payments:
             m, day, amount, channel = pay[0], pay[1], pay[2], pay[3]
+            pay[5] = receipt = receipt_number(self.mtc.code, day.year,
+                                              self.counters.take(scope, day.year))
             account = "53" if channel == "mobile_money" else "57"
-            self.ledger.add(("payment", n), self.book, day,
-                            f"Cotisations reçues {m.first_name} {m.last_name}",
-                            "movement.dues_payment", str(n),
-                            [LineSpec(account, "D", amount), LineSpec("411", "C", amount)])
+            self.ledger.add(("payment", receipt), self.book, day,
+                            f"Cotisations de {m.number}, reçu {receipt}",
+                            "movement.dues_payment", receipt,
+                            [LineSpec(account, "D", amount, m.number),
+                             LineSpec("411", "C", amount, m.number)])
+        # A waiver's entry names the waiver's id: the ids bulk_insert will give them.
+        first = (DuesWaiver.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
         for n, (m, amount, _reason, status, day) in enumerate(self.waivers):
             if status == "approved":
                 self.ledger.add(("waiver", n), self.book, day,
-                                f"Exonération de cotisations {m.first_name} {m.last_name}",
-                                "movement.dues_waiver", str(n),
-                                [LineSpec("658", "D", amount), LineSpec("411", "C", amount)])
+                                f"Exonération de cotisations de {m.number}",
+                                "movement.waiver", str(first + n),
+                                [LineSpec("658", "D", amount, m.number),
+                                 LineSpec("411", "C", amount, m.number)])
 
     # --- writing members and dues -------------------------------------------------------------
 
@@ -481,19 +494,17 @@ class MovementDemo:
         for m in self.members:
             for c in m.charges:
                 charge_rows.append((m.profile, c[0], c[1], c[2], c[3], c[4], rates[m.group],
-                                    entries[c[5]]))
+                                    entries[("accrual", *c[5])]))
                 owners.append(c)
         ids = bulk_insert(DuesCharge, ["profile_id", "period_start", "period_end", "amount",
                                        "paid", "waived", "rate_id", "journal_entry_id"],
                           charge_rows)
         charge_pk = {id(c): pk for c, pk in zip(owners, ids, strict=True)}
-        scope = RECEIPT_SCOPE.format(org=self.mtc.pk)
         pay_rows = []
-        for n, (m, day, amount, channel, _chunk) in enumerate(self.payments):
-            receipt = receipt_number(day.year, self.counters.take(scope, day.year))
+        for n, (m, day, amount, channel, _chunk, receipt) in enumerate(self.payments):
             by = self.organiser.pk if m.group == "domestic" else self.admin.pk
-            pay_rows.append((m.profile, day, amount, channel, receipt, entries[("payment", n)],
-                             0, by, _at(day, 9 + n % 8, n % 60)))
+            pay_rows.append((m.profile, day, amount, channel, receipt,
+                             entries[("payment", receipt)], 0, by, _at(day, 9 + n % 8, n % 60)))
         pay_ids = bulk_insert(DuesPayment, ["profile_id", "paid_on", "amount", "channel",
                                             "receipt_number", "journal_entry_id",
                                             "advance_part", "created_by_id", "created_at"],
@@ -535,6 +546,7 @@ class MovementDemo:
             category = rng.choices(list(CATEGORIES[kind]),
                                    weights=list(CATEGORIES[kind].values()))[0]
             first_days, resolution_days = self.deadlines[category]
+            minor = case_rules.is_minor(m.age, self.adult_age)
             roll = rng.random()
             status = "closed" if roll < 0.68 else "referred" if roll < 0.76 else "open"
             earliest = max(m.since, today - timedelta(days=720))
@@ -545,17 +557,20 @@ class MovementDemo:
                 opened = earliest + timedelta(days=rng.randrange(max(1, span - 10) + 1))
                 opened = min(opened, today - timedelta(days=8))
             opened = max(opened, m.since)
-            urgent = (m.minor and category in URGENT_FOR_MINORS) or (
-                category == "violence" and rng.random() < 0.5)
-            cases.append([m, category, status, opened, first_days, resolution_days, urgent])
+            # The intake officer marks about half of the adults' violence cases urgent.
+            urgency = case_rules.urgency([category], minor=minor, marked_urgent=(
+                category == "violence" and rng.random() < 0.5))
+            cases.append([m, category, status, opened, first_days, resolution_days, urgency])
         cases.sort(key=lambda c: (c[3], c[0].membership))
         scope = CASE_SCOPE.format(org=self.mtc.pk)
         case_rows, actions, assignments, alerts = [], [], [], []
-        for n, (m, category, status, opened, first_days, resolution_days, urgent) in \
+        for n, (m, category, status, opened, first_days, resolution_days, urgency) in \
                 enumerate(cases):
-            number = case_number(opened.year, self.counters.take(scope, opened.year))
-            first_due = opened + timedelta(days=first_days)
-            resolution_due = opened + timedelta(days=resolution_days)
+            urgent = urgency.urgent
+            number = case_number(self.mtc.code, opened.year,
+                                 self.counters.take(scope, opened.year))
+            due = case_rules.deadlines(opened, [(first_days, resolution_days)])
+            first_due, resolution_due = due.first_action_due, due.resolution_due
             employer, employer_phone = records.get(m.profile, ("", ""))
             if not employer:
                 employer = {"teachers": "Comité de gestion de l'école",
@@ -611,9 +626,10 @@ class MovementDemo:
                 status = "in_progress"
             case_rows.append((
                 self.mtc.pk, m.section, number, m.person, m.profile, category, [],
-                "urgent" if urgent else "normal",
-                "Membre mineure" if urgent and m.minor else "Violence signalée" if urgent else "",
-                category in CONFIDENTIAL, rng.choice(["in_person", "in_person", "phone"]),
+                "urgent" if urgent else "normal", urgency.reason,
+                # A child's urgent case stays confidential (as case_open does).
+                case_rules.confidential_default([category]) or urgency.reason == "minor",
+                rng.choice(["in_person", "in_person", "phone"]),
                 summary, employer, employer_phone, status, opened, first_due, resolution_due,
                 first_action, closed_on, outcome, recovered, note, by, _at(opened, 10)))
             actions.append(timeline)
@@ -742,7 +758,7 @@ class MovementDemo:
             phone="").values_list("pk", "phone"))
         regions = [("Koulikoro", "Kati"), ("Ségou", "Ségou"), ("Sikasso", "Sikasso"),
                    ("Kayes", "Kayes"), ("Mopti", "Mopti")]
-        secret = settings.SECRET_KEY.encode()
+        secret = settings.SECRET_KEY
         seen: set[str] = set()
         rows = []
         span = max(1, (today - opens).days)
@@ -763,8 +779,8 @@ class MovementDemo:
                 name = f"{rng.choice(self.first[sex])} {rng.choice(self.family)}"
                 region, commune = ("Bamako", rng.choice(list(self.quarters))) \
                     if rng.random() < 0.78 else rng.choice(regions)
-            code = f"{rng.randrange(10**6):06d}"
-            code_hash = hmac.new(secret, code.encode(), hashlib.sha256).hexdigest()
+            code_hash = petition_codes.code_hash(secret, petition_id=petition, phone=phone,
+                                                 code=f"{rng.randrange(10**6):06d}")
             day = opens + timedelta(days=rng.randrange(span))
             sent = _at(day, 8 + rng.randrange(11), rng.randrange(60))
             rows.append((petition, name, phone, sex, region, commune,
