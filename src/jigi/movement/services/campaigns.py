@@ -454,17 +454,20 @@ def _signer(user, *, name: Any, phone: Any, sex: Any, region: Any, commune: Any,
     return SignerDetails(name, phone, sex, region, commune, language, person)
 
 
-def _codes_sent_recently(phone: str) -> int:
+def _codes_sent_recently(organisation_id: int, phone: str) -> int:
+    """Codes sent to the phone by the movement in the window (any petition). The organisation
+    and time come first: the outbox's (organisation, created_at) index reads one day only."""
     since = timezone.now() - petition_codes.CODES_WINDOW
-    return OutboundMessage.objects.filter(purpose=CODE_PURPOSE, phone=phone,
-                                          created_at__gte=since).count()
+    return OutboundMessage.objects.filter(organisation_id=organisation_id, created_at__gte=since,
+                                          purpose=CODE_PURPOSE, phone=phone).count()
 
 
 def _sms(petition: Petition, signer: SignerDetails, signature: Signature, *,
          code: str | None) -> None:
     """Queue the code (or, when the phone has signed already, a thank-you) in the signer's
     language, inside the caller's transaction."""
-    if not petition_codes.may_send_code(_codes_sent_recently(signer.phone)):
+    if not petition_codes.may_send_code(
+            _codes_sent_recently(petition.campaign.organisation_id, signer.phone)):
         raise ApplicationError(
             "too_many_codes",
             _("Too many codes were sent to this phone today. Try again tomorrow."),
