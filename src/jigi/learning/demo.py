@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from jigi.core.audit import audit_log
 from jigi.demo.bulk import bulk_insert
 from jigi.health.demo import _at, _Counters
+from jigi.learning.attendance import certificate_eligible
 from jigi.learning.models import Attendance, Enrolment, Programme, TrainingSession
 from jigi.people.models import Person
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from jigi.orgs.models import Organisation, Unit
 
 CERTIFICATE_SCOPE = "learning-cert:{org}"  # learning.services.certificate_number
+MIN_ATTENDANCE_PCT = 75
 PAST_DAYS = 540
 FUTURE_DAYS = 90
 
@@ -70,7 +72,7 @@ PLANS = [
           "Attestation d'éducation financière", False, 6, 7, 1.5, 900, "caisse"),
     _Plan("UTM", "SANTE", "Éducation pour la santé", "health_education",
           "Paludisme, consultations prénatales, vaccination, nutrition des enfants.",
-          "", False, 4, 7, 3.0, 300, "mutual"),
+          "Attestation de participation", False, 4, 7, 3.0, 300, "mutual"),
     _Plan("MTC", "DROITS", "Connaître ses droits au travail", "rights",
           "Le décret 96-178, le SMIG, le repos, que faire en cas d'abus.",
           "Attestation de formation aux droits", False, 4, 7, 1.0, 40, "section"),
@@ -120,9 +122,9 @@ class LearningDemo:
         programme_ids = bulk_insert(Programme, [
             "organisation_id", "code", "name", "kind", "description", "min_attendance_pct",
             "certificate_title", "tracks_literacy", "active"], [
-            (self.orgs[p.org].pk, p.code, p.name, p.kind, p.description, 75, p.certificate,
-             p.tracks_literacy, True) for p in PLANS])
-        sessions = []  # (plan, programme pk, unit, starts, ends, status, participants)
+            (self.orgs[p.org].pk, p.code, p.name, p.kind, p.description, MIN_ATTENDANCE_PCT,
+             p.certificate, p.tracks_literacy, True) for p in PLANS])
+        sessions = []  # (plan, programme pk, unit, starts, ends, status)
         for plan, programme in zip(PLANS, programme_ids, strict=True):
             units = [u for u in self._units(plan) if self.members[u.pk]]
             if not units:
@@ -190,26 +192,31 @@ class LearningDemo:
         # Completion: who attended enough of a completed session's meetings gets her
         # certificate, numbered per organisation in the order of issue.
         finished = [e for e in enrolments if e[11] == "completed"]
-        finished.sort(key=lambda e: (e[9], e[0], e[1]))
+        ends_of = {e[0]: e[9] for e in finished}
+        completed_on = {pk: min(today, ends_of[pk] + timedelta(days=rng.randint(0, 7)))
+                        for pk in sorted(ends_of)}
+        finished.sort(key=lambda e: (completed_on[e[0]], e[0], e[1]))
         certificates = 0
         for e in finished:
             plan, present = e[7], e[10]
-            if 100 * sum(present) >= 75 * len(present):
+            # The rule session_complete applies; every participant completing gets her
+            # certificate on the day the session is completed.
+            if certificate_eligible(sum(present), plan.meetings, MIN_ATTENDANCE_PCT):
                 e[2] = "completed"
                 if plan.tracks_literacy:
-                    e[4] = min(4, e[3] + self.rng.choice([1, 1, 2]))
-                if plan.certificate:
-                    org = self.orgs[plan.org]
-                    issued = min(today, e[9] + timedelta(days=self.rng.randint(1, 14)))
-                    n = self.counters.take(CERTIFICATE_SCOPE.format(org=org.pk), issued.year)
-                    e[5], e[6] = certificate_number(org.code, issued.year, n), issued
-                    certificates += 1
+                    e[4] = min(4, e[3] + self.rng.choice([0, 1, 1, 2]))
+                org = self.orgs[plan.org]
+                issued = completed_on[e[0]]
+                n = self.counters.take(CERTIFICATE_SCOPE.format(org=org.pk), issued.year)
+                e[5], e[6] = certificate_number(org.code, issued.year, n), issued
+                certificates += 1
             else:
                 e[2] = "dropped"
         ids = bulk_insert(Enrolment, ["session_id", "person_id", "status", "literacy_before",
                                       "literacy_after", "certificate_number",
                                       "certificate_issued_on", "enrolled_at"], [
-            (e[0], e[1], e[2], e[3], e[4], e[5], e[6], _at(e[8] - timedelta(days=7), 10))
+            (e[0], e[1], e[2], e[3], e[4], e[5], e[6],
+             _at(min(today, e[8] - timedelta(days=7)), 10))
             for e in enrolments])
         bulk_insert(Attendance, ["enrolment_id", "meeting", "present"], [
             (pk, k, present) for pk, e in zip(ids, enrolments, strict=True)
