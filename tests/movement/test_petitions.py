@@ -157,6 +157,9 @@ def test_at_most_three_codes_a_day_per_phone(mtc, petition):
         _collect(mtc, petition, codes=codes)
     assert exc.value.status_code == 429
     assert OutboundMessage.objects.count() == 3
+    with pytest.raises(ApplicationError):  # refused: the details typed are not kept either
+        _collect(mtc, petition, codes=codes, name="Quelqu'un d'autre")
+    assert Signature.objects.get().name == "Awa Diarra"
     # Yesterday's codes no longer count.
     OutboundMessage.objects.update(created_at=timezone.now() - timedelta(hours=25))
     _collect(mtc, petition, codes=codes)
@@ -254,3 +257,18 @@ def test_counts_by_place_sex_and_day_count_only_confirmed(mtc, petition):
     text = sel.petition_csv(petition)
     assert "7600000" not in text
     assert "+223" not in text
+
+
+def test_no_petition_on_a_finished_campaign_and_no_signing_once_ended(mtc, petition):
+    user = mtc.users["organiser"]
+    campaign = svc.campaign_status_set(acting_user=user, campaign=petition.campaign,
+                                       status="active")
+    campaign = svc.campaign_status_set(acting_user=user, campaign=campaign, status="ended")
+    petition.refresh_from_db()
+    with pytest.raises(Conflict) as exc:
+        _collect(mtc, petition)
+    assert exc.value.code == "petition_closed"
+    with pytest.raises(Conflict) as exc:
+        svc.petition_create(acting_user=user, campaign=campaign, title="Encore", text="Texte",
+                            opens_on=today())
+    assert exc.value.code == "campaign_over"

@@ -25,6 +25,7 @@ from jigi.core.lookup import one_in
 from jigi.movement.models import (
     Campaign,
     CampaignAction,
+    CampaignStatus,
     Milestone,
     Partner,
     Petition,
@@ -110,7 +111,7 @@ def get_public_petition(pk: Any) -> Petition:
 def petition_is_open(petition: Petition, on: date | None = None) -> bool:
     on = on or today()
     return (petition.opens_on <= on and (petition.closes_on is None or on <= petition.closes_on)
-            and petition.campaign.status != "ended")
+            and petition.campaign.status != CampaignStatus.ENDED)
 
 
 def campaign_detail(campaign: Campaign) -> dict[str, Any]:
