@@ -10,6 +10,7 @@ from django.test import Client
 from jigi.channels.models import OutboundMessage
 from jigi.core.cleaning import today
 from jigi.movement.models import Campaign, CampaignAction, Milestone, Petition, Signature
+from tests.movement.conftest import make_member
 
 
 def _code(phone):
@@ -129,3 +130,17 @@ def test_public_page_works_without_login(campaign):
     assert "Fanta" not in page
     assert "66 00" not in page
     assert anon.get("/p/999999/").status_code == 404
+
+
+def test_collection_links_a_registry_member(campaign, mtc, client_for):
+    member = make_member(mtc)
+    p = Petition.objects.create(campaign=campaign, title="Repos", text="Texte", opens_on=today())
+    c = client_for("organiser")
+    r = c.post(f"/movement/petitions/{p.pk}/", {"name": "Awa", "phone": "76123456", "sex": "F",
+                                                "person_id": str(member.person.pk)})
+    assert r.status_code == 200
+    assert Signature.objects.get().person == member.person
+    r = c.post(f"/movement/petitions/{p.pk}/", {"name": "Bintou", "phone": "76123457",
+                                                "sex": "F", "person_id": "99999999"})
+    assert r.status_code == 422
+    assert Signature.objects.count() == 1
