@@ -20,6 +20,9 @@ caisse, never one per loan):
    maturity, dormancy (the savings services, run inside the partition's transaction);
 5. the reminders queue (instalments due in COB_REMINDER_DAYS days).
 
+The workers' movement (MTC) closes its days as one partition, its root unit
+(`jigi cob --network MTC`): the members' dues charged and their standing refreshed.
+
 The union of health mutuals (UTM) closes its days the same way, one partition per mutual
 (`jigi cob --network UTM`): the standing orders from Kondo savings that fall due, the
 contribution schedule with suspensions for arrears and reinstatements, and advances (412) of
@@ -65,9 +68,12 @@ from jigi.savings.services import (
 Progress = Callable[..., None]
 
 # The unit a partition closes, per kind of organisation.
-PARTITION_KIND = {OrgKind.SFD: UnitKind.CAISSE, OrgKind.MUTUAL_UNION: UnitKind.MUTUAL}
+# The movement (MTC) keeps one book at its root unit: one partition a day.
+PARTITION_KIND = {OrgKind.SFD: UnitKind.CAISSE, OrgKind.MUTUAL_UNION: UnitKind.MUTUAL,
+                  OrgKind.MOVEMENT: UnitKind.MOVEMENT}
 # The role close of business acts with, per kind of organisation.
-_SYSTEM_ROLE = {OrgKind.SFD: Role.NETWORK_ADMIN, OrgKind.MUTUAL_UNION: Role.UNION_ADMIN}
+_SYSTEM_ROLE = {OrgKind.SFD: Role.NETWORK_ADMIN, OrgKind.MUTUAL_UNION: Role.UNION_ADMIN,
+                OrgKind.MOVEMENT: Role.MOVEMENT_ADMIN}
 
 
 def reminder_days() -> int:
@@ -173,6 +179,9 @@ def _partition_steps(caisse: Unit, on: date, ctx: Context, run_id: int | None) -
     if caisse.kind == UnitKind.MUTUAL:
         _close_partition(caisse, on, ctx, run_id, started, _mutual_steps(caisse, on, ctx))
         return
+    if caisse.kind == UnitKind.MOVEMENT:
+        _close_partition(caisse, on, ctx, run_id, started, _movement_steps(caisse, on, ctx))
+        return
     book = ctx.books[caisse.pk]
     user = ctx.user
     penalised = sql.penalties_charge(caisse.pk, on)
@@ -222,6 +231,16 @@ def _mutual_steps(mutual: Unit, on: date, ctx: Context) -> dict[str, Any]:
             "standing_orders_failed": sum(not o.ok for o in orders),
             "coverages": day.checked, "suspended": len(day.suspended),
             "reinstated": len(day.reinstated), "recognised": day.recognised}
+
+
+def _movement_steps(root: Unit, on: date, ctx: Context) -> dict[str, Any]:
+    """The movement's day: its members' dues charged up to the day (movement.services.dues,
+    inside the partition's transaction), their standing refreshed."""
+    from jigi.movement.services.dues import dues_accrue
+
+    run = dues_accrue(organisation=root.organisation, as_of=on, acting_user=ctx.user)
+    return {"dues_charges": run.charges, "dues_amount": run.amount,
+            "advance_used": run.advance_used, "members_changed": run.members}
 
 
 def _savings_steps(caisse: Unit, on: date, ctx: Context) -> dict[str, int]:
