@@ -61,6 +61,7 @@ def test_collect_queues_a_code_and_stores_only_its_hmac(mtc, petition):
     msg = OutboundMessage.objects.get(purpose="petition_code", phone=PHONE)
     assert "111111" in msg.text
     assert msg.ref == f"movement.signature:{sig.pk}"
+    assert (msg.encoding, msg.parts) == ("gsm7", 1)
     assert "111111" not in sig.code_hash
     assert sig.code_hash == pc.code_hash(settings.SECRET_KEY, petition_id=petition.pk,
                                          phone=PHONE, code="111111")

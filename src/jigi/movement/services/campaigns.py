@@ -473,15 +473,16 @@ def _sms(petition: Petition, signer: SignerDetails, signature: Signature, *,
             _("Too many codes were sent to this phone today. Try again tomorrow."),
             {"phone": _("Too many codes were sent to this phone today. Try again tomorrow.")},
             status_code=429)
-    title = petition.title if len(petition.title) <= 40 else petition.title[:39] + "…"
+    # One SMS part when the title allows (GSM-7, 160 characters): straight quotes, the title
+    # cut at 40 characters with "..." (the ellipsis character would force UCS-2).
+    title = petition.title if len(petition.title) <= 40 else petition.title[:37] + "..."
     with translation.override(signer.language):
         if code is None:
-            text = gettext("Jigi MTC: you have already signed the petition “%(title)s”. "
+            text = gettext('Jigi MTC: you have already signed the petition "%(title)s". '
                            "Thank you!") % {"title": title}
         else:
-            text = gettext("Jigi MTC: your code to sign the petition “%(title)s” is %(code)s. "
-                           "It is valid for 24 hours. Give it to no one but the organiser "
-                           "with you.") % {"title": title, "code": code}
+            text = gettext('Jigi MTC: code %(code)s to sign the petition "%(title)s". '
+                           "Valid 24 h.") % {"title": title, "code": code}
     message_queue(organisation=petition.campaign.organisation, phone=signer.phone, text=text,
                   purpose=CODE_PURPOSE, ref=f"movement.signature:{signature.pk}",
                   person=signer.person, language=signer.language)
