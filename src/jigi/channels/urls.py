@@ -1,0 +1,10 @@
+from django.urls import path
+
+from jigi.channels import views
+
+# Included in the "web" namespace by jigi/web/urls.py.
+urlpatterns = [
+    path("channels/sms/", views.outbox, name="channels_outbox"),
+    path("channels/sms/send/", views.send_now, name="channels_send"),
+    path("channels/sms/report/", views.cost_report, name="channels_report"),
+]

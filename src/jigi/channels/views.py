@@ -1,0 +1,103 @@
+"""SMS screens: the outbox (staff see their organisations' messages, search by phone, filter
+by status; htmx redraws the table), the monthly cost report with its CSV, and a "send now"
+button for managers (the sender and, with the simulator, its delivery reports)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jigi.channels import conf, selectors
+from jigi.channels.models import MessageStatus
+from jigi.channels.sender import sms_send_queued
+from jigi.channels.services import sms_simulate_reports
+from jigi.core.errors import Forbidden
+from jigi.orgs.models import READ_ONLY_ROLES
+from jigi.orgs.scoping import user_scope
+
+PAGE = 100
+STATUS_ICONS = {"queued": "⏳", "sent": "📤", "delivered": "✅", "failed": "❌",
+                "cancelled": "🚫"}
+
+
+def _orgs_or_403(user, roles=None):
+    try:
+        return selectors.organisations_for_user(user, roles=roles)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc.message)) from None
+
+
+def _may_send(user) -> bool:
+    scope = user_scope(user)
+    managers = selectors.REPORT_ROLES - {str(r) for r in READ_ONLY_ROLES}
+    return scope.is_superuser or bool(scope.roles & managers)
+
+
+def _month(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m").date()  # noqa: DTZ007 - a month, no time
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@login_required
+def outbox(request):
+    _orgs_or_403(request.user)
+    phone = request.GET.get("phone", "").strip()[:32]
+    status = request.GET.get("status", "")
+    status = status if status in MessageStatus.values else ""
+    rows = list(selectors.outbox_for_user(request.user, phone=phone, status=status)[:PAGE])
+    context = {"rows": rows, "phone": phone, "status": status, "icons": STATUS_ICONS,
+               "statuses": MessageStatus.choices, "page": PAGE,
+               "can_send": _may_send(request.user), "backend": conf.sms_backend_name()}
+    if request.htmx:
+        return render(request, "channels/_outbox_table.html", context)
+    return render(request, "channels/outbox.html", context)
+
+
+@login_required
+@require_POST
+def send_now(request):
+    if not _may_send(request.user):
+        raise PermissionDenied
+    report = sms_send_queued(limit=500)
+    reports = sms_simulate_reports() if report.backend == "simulator" else 0
+    if report.error:
+        messages.error(request, _("The SMS gateway could not be reached: the messages wait "
+                                  "for the next try."))
+    else:
+        messages.success(request, _("%(sent)d sent, %(failed)d failed, %(held)d over budget, "
+                                    "%(cancelled)d cancelled (no consent).")
+                         % {"sent": report.sent, "failed": report.failed, "held": report.held,
+                            "cancelled": report.cancelled})
+    if reports:
+        messages.info(request, _("%(n)d delivery reports received.") % {"n": reports})
+    return redirect("web:channels_outbox")
+
+
+@login_required
+def cost_report(request):
+    orgs = _orgs_or_403(request.user, roles=selectors.REPORT_ROLES)
+    month = _month(request.GET.get("month", ""))
+    report = selectors.cost_report(month=month, organisation_ids=orgs)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(selectors.cost_report_csv(report), content_type="text/csv")
+        response["Content-Disposition"] = (
+            f'attachment; filename="sms-{month.strftime("%Y-%m")}.csv"')
+        return response
+    organisations = sorted(set(report.spent) | set(report.budgets) | set(report.queued))
+    totals = [{"organisation": o, "budget": report.budgets.get(o),
+               "spent": report.spent.get(o, 0), "queued": report.queued.get(o, 0),
+               "over": report.budgets.get(o) is not None
+               and report.spent.get(o, 0) >= report.budgets[o]}
+              for o in organisations]
+    return render(request, "channels/report.html", {
+        "report": report, "totals": totals, "month": month.strftime("%Y-%m")})

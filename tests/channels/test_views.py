@@ -1,0 +1,93 @@
+"""The SMS screens (through tests/channels/urls.py until jigi/web/urls.py includes them) and
+the gateway's delivery-report URL over real HTTP form posts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from jigi.channels.models import OutboundMessage, SmsBudget
+from jigi.channels.outbox import message_queue
+
+pytestmark = pytest.mark.urls("tests.channels.urls")
+
+
+def queue(org, phone="+22376000001", text="Bonjour", purpose="campaign_message"):
+    return message_queue(organisation=org, phone=phone, text=text, purpose=purpose)
+
+
+def test_outbox_lists_the_organisations_messages_only(world, client_for):
+    queue(world.orgs.kondo, text="Message Kondo")
+    queue(world.orgs.mtc, text="Message MTC", phone="+22376000002")
+    r = client_for("teller_a").get(reverse("web:channels_outbox"))
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "Message Kondo" in body
+    assert "Message MTC" not in body
+    assert 'id="send-now"' not in body  # a teller does not send
+
+
+def test_outbox_search_by_phone_returns_the_table_for_htmx(world, client_for):
+    queue(world.orgs.kondo, text="Pour Awa", phone="+22376000001")
+    queue(world.orgs.kondo, text="Pour Fanta", phone="+22366000002")
+    r = client_for("manager_a").get(reverse("web:channels_outbox"),
+                                    {"phone": "66 00 00 02"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert body.startswith('<div class="scroll"><table id="outbox-table">')
+    assert "Pour Fanta" in body
+    assert "Pour Awa" not in body
+    r = client_for("manager_a").get(reverse("web:channels_outbox"), {"status": "delivered"})
+    assert "Pour Fanta" not in r.content.decode()
+
+
+def test_outbox_refuses_a_user_without_a_staff_role(world, client, django_user_model):
+    django_user_model.objects.create_user("nobody", password="pass-1234")
+    client.login(username="nobody", password="pass-1234")
+    assert client.get(reverse("web:channels_outbox")).status_code == 403
+    assert client.post(reverse("web:channels_send")).status_code == 403
+
+
+def test_send_now_sends_and_receives_the_simulators_reports(world, client_for):
+    for i in range(5):
+        queue(world.orgs.kondo, phone=f"+2237600000{i}")
+    r = client_for("manager_a").post(reverse("web:channels_send"))
+    assert r.status_code == 302
+    assert OutboundMessage.objects.filter(status="queued").count() == 0
+    assert OutboundMessage.objects.filter(status__in=["delivered", "failed", "sent"]).count() == 5
+    assert client_for("teller_a").post(reverse("web:channels_send")).status_code == 403
+
+
+def test_cost_report_page_and_csv(world, client_for):
+    m = queue(world.orgs.kondo)
+    OutboundMessage.objects.filter(pk=m.pk).update(status="delivered", cost=25,
+                                                   sent_at=timezone.now())
+    month = timezone.localdate().strftime("%Y-%m")
+    SmsBudget.objects.create(organisation=world.orgs.kondo,
+                             month=timezone.localdate().replace(day=1), amount=25)
+    c = client_for("manager_a")
+    r = c.get(reverse("web:channels_report"), {"month": month})
+    assert r.status_code == 200
+    assert 'id="budget-KONDO"' in r.content.decode()
+    assert "⚠️" in r.content.decode()  # the budget is used up
+    r = c.get(reverse("web:channels_report"), {"month": month, "format": "csv"})
+    assert r["Content-Type"] == "text/csv"
+    assert f"{month},KONDO,campaign_message,1,1,25,1,0" in r.content.decode()
+    assert client_for("teller_a").get(reverse("web:channels_report")).status_code == 403
+
+
+def test_gateway_form_post_over_http(world, client, settings):
+    settings.JIGI_SMS_CALLBACK_KEY = "k"
+    m = queue(world.orgs.kondo)
+    OutboundMessage.objects.filter(pk=m.pk).update(status="sent", gateway_id="ATXid_9",
+                                                   sent_at=datetime(2026, 3, 9, tzinfo=UTC))
+    url = "/api/v1/channels/sms/delivery-reports/africastalking"
+    r = client.post(f"{url}?key=k", {"id": "ATXid_9", "status": "Success",
+                                      "phoneNumber": "+22376000001", "networkCode": "61002"})
+    assert r.status_code == 200
+    m.refresh_from_db()
+    assert m.status == "delivered"
+    assert client.post(f"{url}?key=x", {"id": "ATXid_9", "status": "Failed"}).status_code == 403
