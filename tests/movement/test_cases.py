@@ -373,3 +373,16 @@ def test_alerts_acknowledged_by_case_workers_not_organisers_nor_outsiders(mtc):
     assert done.acknowledged_by == mtc.users["case_worker_2"]
     assert sel.alerts_visible(mtc.users["case_worker_2"]).count() == 0
     assert case.alerts.count() == 1
+
+
+def test_each_consent_scope_reads_its_facts(mtc):
+    case, worker = _worker_case(mtc)
+    for scope in ["health", "savings", "credit"]:
+        Consent.objects.create(person=case.person, granted_to=mtc.org, scope=scope,
+                               purpose="Suivi du cas", given_at=timezone.now())
+        svc.case_link_create(acting_user=worker, case=case, scope=scope)
+    views = sel.case_links(case, date(2026, 11, 27))
+    assert sorted((v.scope, v.organisation) for v in views) == [
+        ("credit", mtc.world.orgs.kondo.name), ("health", mtc.world.orgs.utm.name),
+        ("savings", mtc.world.orgs.kondo.name)]
+    assert all(v.consent_live and v.facts == [] for v in views)  # she holds nothing there
