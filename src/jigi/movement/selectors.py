@@ -81,17 +81,18 @@ def members_filter(qs: QuerySet[MemberProfile], *, section: Unit | None = None,
                    ) -> QuerySet[MemberProfile]:
     if section is not None:
         qs = qs.filter(section=section)
+    # Unknown values filter everything out (no NUL or stray text reaches the database).
     if group:
-        qs = qs.filter(group=group)
+        qs = qs.filter(group=group) if group in MemberGroup.values else qs.none()
     if standing:
-        qs = qs.filter(standing=standing)
+        qs = qs.filter(standing=standing) if standing in Standing.values else qs.none()
     if minor is True:
         qs = qs.filter(minors_q())
     elif minor is False:
         qs = qs.exclude(minors_q())
     if live_only:
         qs = qs.exclude(membership__status=MembershipStatus.ENDED)
-    q = (q or "").strip()
+    q = " ".join("".join(c for c in str(q or "") if c.isprintable()).split())
     if q:
         cond = Q(person__search_name__contains=fold(q)) | Q(membership__number__iexact=q)
         digits = "".join(c for c in q if c.isdigit())

@@ -212,8 +212,15 @@ def clean_profile(raw: dict[str, Any]) -> dict[str, Any]:
 # --- minors ---------------------------------------------------------------------------------
 
 
+# The adult age when the movement's settings were never seeded (movement_setup seeds 18).
+DEFAULT_ADULT_AGE = 18
+
+
 def adult_age(on: date | None = None) -> int:
-    return legal_value("adult_age", on or today())
+    try:
+        return legal_value("adult_age", on or today())
+    except LookupError:
+        return DEFAULT_ADULT_AGE
 
 
 def is_minor_member(profile: MemberProfile, person: Person, on: date | None = None) -> bool:
