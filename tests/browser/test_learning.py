@@ -25,7 +25,6 @@ def test_literacy_session_from_planning_to_certificate(world, login, page):
     page.fill("#name", "Alphabétisation en bambara")
     page.select_option("#kind", "literacy")
     page.fill("#min_attendance_pct", "50")
-    page.check("#tracks_literacy")
     page.click("#programme-submit")
     expect(page.locator("#programmes")).to_contain_text("Alphabétisation en bambara")
     # A session at caisse A, two meetings, from today to today.

@@ -213,3 +213,10 @@ def test_report_period_must_be_ordered(world, client_for):
                                                         "date_to": "2026-01-01"})
     assert r.status_code == 422
     assert "date_to" in r.json()["fields"]
+
+
+@pytest.mark.parametrize("number", ["KONDO-CERT-2026-00001", "ab%00c", "%C9%9B", "x" * 40])
+def test_unknown_or_malformed_certificate_numbers_are_404(world, client_for, number):
+    r = client_for("manager_a").get(f"{BASE}/certificates/{number}")
+    assert r.status_code == 404
+    assert r.json()["code"] == "certificate_not_found"

@@ -56,7 +56,7 @@ def test_programme_and_session_forms(world, client_for):
     c = client_for("manager_a")
     r = c.post("/learning/programmes/new/", {
         "organisation": world.orgs.kondo.pk, "code": "ALPHA", "name": "Alphabétisation",
-        "kind": "literacy", "min_attendance_pct": "75", "tracks_literacy": "on"})
+        "kind": "literacy", "min_attendance_pct": "75", "tracks_literacy": "auto"})
     assert r.status_code == 302
     p = Programme.objects.get(code="ALPHA")
     assert p.tracks_literacy
@@ -163,3 +163,16 @@ def test_cancel_needs_a_reason_and_closes_enrolment(learning, client_for):
     assert TrainingSession.objects.get(pk=s).status == "cancelled"
     r = c.post(f"/learning/sessions/{s}/enrol/", {"person": learning.enrolments[0].person_id})
     assert r.status_code == 409
+
+
+def test_programme_form_can_turn_literacy_levels_off(world, client_for):
+    r = client_for("manager_a").post("/learning/programmes/new/", {
+        "organisation": world.orgs.kondo.pk, "code": "ALPHA2", "name": "Lire et compter",
+        "kind": "literacy", "min_attendance_pct": "60", "tracks_literacy": "no"})
+    assert r.status_code == 302
+    assert Programme.objects.get(code="ALPHA2").tracks_literacy is False
+    r = client_for("manager_a").post("/learning/programmes/new/", {
+        "organisation": world.orgs.utm.pk, "code": "X", "name": "X", "kind": "rights",
+        "min_attendance_pct": "60"})
+    assert r.status_code == 422  # not an organisation she manages
+    assert not Programme.objects.filter(code="X").exists()

@@ -24,7 +24,8 @@ def programme_fields(post) -> dict[str, Any]:
             "description": clean_text(post.get("description")),
             "certificate_title": clean_text(post.get("certificate_title")),
             "min_attendance_pct": pct,
-            "tracks_literacy": post.get("tracks_literacy") == "on"}
+            # "auto" (or nothing): the service decides (yes for literacy programmes).
+            "tracks_literacy": {"yes": True, "no": False}.get(post.get("tracks_literacy", ""))}
 
 
 def session_fields(post) -> dict[str, Any]:

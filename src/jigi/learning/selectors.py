@@ -102,6 +102,8 @@ def get_certificate_for_user(user, number: str) -> Enrolment:
     """A certificate by its number, for verification by staff of the issuing unit's scope."""
     scope = user_scope(user)
     number = (number or "").strip().upper()[:32]
+    if not all(c.isascii() and (c.isalnum() or c == "-") for c in number):
+        number = ""  # not a certificate number (and PostgreSQL refuses NUL in a query)
     enrolment = (Enrolment.objects.filter(scope.unit_q("session__unit__"),
                                           certificate_number=number)
                  .select_related("session", "session__programme",
