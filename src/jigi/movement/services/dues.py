@@ -158,7 +158,7 @@ def standing_refresh(profile: MemberProfile, as_of: date, *, charges: list[DuesC
 
 
 def _lock(profile: MemberProfile) -> MemberProfile:
-    return (MemberProfile.objects.select_for_update()
+    return (MemberProfile.objects.select_for_update(of=("self",))
             .select_related("membership", "person", "section").get(pk=profile.pk))
 
 

@@ -302,7 +302,7 @@ def member_register(*, acting_user, section: Unit, group: str | None = None,
 
 
 def _lock(profile: MemberProfile) -> MemberProfile:
-    return (MemberProfile.objects.select_for_update()
+    return (MemberProfile.objects.select_for_update(of=("self",))
             .select_related("membership", "person", "section").get(pk=profile.pk))
 
 
