@@ -32,6 +32,7 @@ from jigi.movement.models import (
     DuesPayment,
     DuesRate,
     DuesWaiver,
+    IndicatorSnapshot,
     MemberProfile,
     Partner,
     Signature,
@@ -290,6 +291,11 @@ def test_half_day_rest_campaign_with_partners_and_a_petition(movement_only):
     assert signatures.filter(person__isnull=False).exists()
     assert not signatures.filter(Q(confirmed_at__isnull=True) | Q(
         confirmed_at__lt=F("code_sent_at"))).exists()
+    # Last month's and this month's decent-work indicators are kept.
+    snapshots = IndicatorSnapshot.objects.filter(organisation=mtc).order_by("month")
+    assert [s.month for s in snapshots] == [date(2026, 10, 1), date(2026, 11, 1)]
+    assert {s.smig for s in snapshots} == {40_000}
+    assert all(s.data for s in snapshots)
 
 
 @pytest.mark.django_db

@@ -24,7 +24,8 @@ What it builds, deterministically for a seed (its own random stream, `ctx.rng("m
 - the half-day-of-rest campaign with its partners (UTM on Jigi, unions, an NGO, the labour
   administration), milestones, actions with women and men counted, and a petition signed by a
   few hundred people of Bamako's communes and the regions (confirmed by SMS code: only an HMAC
-  of a random code is kept).
+  of a random code is kept);
+- last month's and this month's decent-work indicators (IndicatorSnapshot).
 
 Rows are written in bulk (jigi.demo.bulk) with the numbers and balances the services would
 compute; the counters continue after them (receipts, cases, member numbers, journal entries).
@@ -48,6 +49,7 @@ from jigi.ledger.models import Book
 from jigi.ledger.rules import LineSpec
 from jigi.movement import case_rules, petition_codes
 from jigi.movement import standing as rules
+from jigi.movement.decent_work import month_end, month_start
 from jigi.movement.models import (
     ArtisanRecord,
     Campaign,
@@ -63,6 +65,7 @@ from jigi.movement.models import (
     DuesPayment,
     DuesRate,
     DuesWaiver,
+    IndicatorSnapshot,
     MemberProfile,
     Milestone,
     Partner,
@@ -71,6 +74,7 @@ from jigi.movement.models import (
     TeacherRecord,
     YouthRecord,
 )
+from jigi.movement.selectors_indicators import movement_decent_work
 from jigi.movement.setup import legal_value, movement_setup
 from jigi.people.models import Membership, Person
 from jigi.people.names import name_key, search_name
@@ -791,6 +795,19 @@ class MovementDemo:
                                 "person_id", "status", "code_hash", "code_sent_at", "attempts",
                                 "confirmed_at", "collected_by_id", "created_at"], rows)
 
+    def snapshots(self) -> None:
+        """Last month's and this month's decent-work indicators (IndicatorSnapshot), computed
+        by the indicators' selector as indicator_snapshot_take does; written here because that
+        service opens its own durable transaction. The records hold only the present, so both
+        months show today's members (those who had joined by the month's end)."""
+        this_month = self.today.replace(day=1)
+        rows = []
+        for month in (month_start(this_month - timedelta(days=1)), this_month):
+            result = movement_decent_work(self.mtc, min(month_end(month), self.today))
+            rows.append((self.mtc.pk, month, result.as_data(), result.law.smig))
+        bulk_insert(IndicatorSnapshot, ["organisation_id", "month", "data", "smig"], rows)
+        self.counts["indicator_snapshots"] = len(rows)
+
     def finish(self) -> None:
         self.counters.save()
         audit_log(actor=None, event_type="movement.demo_loaded", subject=self.mtc,
@@ -811,6 +828,7 @@ def movement_demo_build(ctx: DemoContext) -> dict[str, Any]:
     demo.write_dues(entries)
     demo.cases()
     demo.campaign()
+    demo.snapshots()
     demo.finish()
     return demo.counts
 
