@@ -1,0 +1,106 @@
+"""`jigi sms ...`: the SMS side without a web page or a worker.
+
+- `jigi sms send [--limit N] [--reports]`: send queued messages through the configured
+  backend (then, with the simulator and --reports, receive its delivery reports).
+- `jigi sms outbox [--phone P] [--status S] [--limit N]`: the newest messages.
+- `jigi sms report --month YYYY-MM [--org CODE] [--csv]`: the cost report.
+- `jigi sms reminders [--as-of YYYY-MM-DD] [--days 3]`: queue instalment reminders.
+- `jigi sms reports`: the simulator's pending delivery reports.
+- `jigi sms templates`: every template's encoding and parts with the longest values.
+Prints JSON (or CSV), exits 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from jigi.channels import selectors, templates
+from jigi.channels.models import OutboundMessage
+from jigi.channels.sender import sms_send_queued
+from jigi.channels.services import reminders_queue, sms_simulate_reports
+from jigi.orgs.models import Organisation
+
+INVALID_INPUT = 2
+
+
+class Command(BaseCommand):
+    help = "SMS: send, outbox, report, reminders, reports, templates."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["send", "outbox", "report", "reminders",
+                                               "reports", "templates"])
+        parser.add_argument("--limit", type=int, default=None)
+        parser.add_argument("--reports", action="store_true",
+                            help="send: then receive the simulator's delivery reports")
+        parser.add_argument("--phone", default="")
+        parser.add_argument("--status", default="")
+        parser.add_argument("--month", default="")
+        parser.add_argument("--org", default="")
+        parser.add_argument("--csv", action="store_true")
+        parser.add_argument("--as-of", dest="as_of", default="")
+        parser.add_argument("--days", type=int, default=3)
+
+    def _out(self, data: Any) -> None:
+        self.stdout.write(json.dumps(data, ensure_ascii=False, default=str))
+
+    def handle(self, *args: Any, action: str, **o: Any) -> None:
+        getattr(self, f"do_{action}")(**o)
+
+    def do_send(self, *, limit: int | None, reports: bool, **_: Any) -> None:
+        report = sms_send_queued(limit=limit or 1000)
+        out = report.as_dict()
+        if reports and report.backend == "simulator":
+            out["reports_received"] = sms_simulate_reports()
+        self._out(out)
+
+    def do_outbox(self, *, phone: str, status: str, limit: int | None, **_: Any) -> None:
+        qs = (OutboundMessage.objects.select_related("organisation")
+              .filter(selectors.phone_filter(phone)).order_by("-created_at", "-pk"))
+        if status:
+            qs = qs.filter(status=status)
+        self._out([{"id": m.pk, "org": m.organisation.code, "phone": m.phone,
+                    "status": m.status, "purpose": m.purpose, "parts": m.parts,
+                    "cost": m.cost, "created_at": m.created_at.isoformat(timespec="seconds"),
+                    "error": m.error, "text": m.text} for m in qs[:limit or 50]])
+
+    def do_report(self, *, month: str, org: str, csv: bool, **_: Any) -> None:
+        try:
+            day = datetime.strptime(month, "%Y-%m").date()  # noqa: DTZ007 - a month
+        except ValueError:
+            raise CommandError("give the month: --month YYYY-MM",
+                               returncode=INVALID_INPUT) from None
+        orgs = None
+        if org:
+            found = Organisation.objects.filter(code=org).values_list("pk", flat=True)
+            if not found:
+                raise CommandError(f"unknown organisation {org}", returncode=INVALID_INPUT)
+            orgs = set(found)
+        report = selectors.cost_report(month=day, organisation_ids=orgs)
+        if csv:
+            self.stdout.write(selectors.cost_report_csv(report), ending="")
+            return
+        self._out({"month": month, "rows": [r.__dict__ for r in report.rows],
+                   "budgets": report.budgets, "spent": report.spent, "queued": report.queued})
+
+    def do_reminders(self, *, as_of: str, days: int, **_: Any) -> None:
+        try:
+            day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+        except ValueError:
+            raise CommandError("--as-of YYYY-MM-DD", returncode=INVALID_INPUT) from None
+        if not 0 <= days <= 60:
+            raise CommandError("--days from 0 to 60", returncode=INVALID_INPUT)
+        self._out({"as_of": day.isoformat(), "days_before": days,
+                   "queued": reminders_queue(as_of=day, days_before=days)})
+
+    def do_reports(self, **_: Any) -> None:
+        self._out({"reports_received": sms_simulate_reports()})
+
+    def do_templates(self, **_: Any) -> None:
+        self._out([{"kind": r.kind, "language": r.language, "encoding": r.encoding,
+                    "parts": r.parts, "warnings": list(r.warnings), "text": r.text}
+                   for r in templates.templates_check()])
