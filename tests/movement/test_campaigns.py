@@ -143,3 +143,17 @@ def test_actions_count_women_and_men(mtc):
                           held_on=today(), women=-1, men=True)
     assert set(exc.value.fields) == {"kind", "women", "men"}
     assert CampaignAction.objects.count() == 2
+
+
+@pytest.mark.parametrize(("typed", "region"), [
+    ("Bamako", "Bamako"), ("SEGOU", "Ségou"), ("tombouctou", "Tombouctou"),
+    ("taoudenit", "Taoudénit"), ("Menaka", "Ménaka"), ("  kita ", "Kita"),
+])
+def test_regions_match_without_accents_or_case(typed, region):
+    e = svc._Errors()
+    assert svc.clean_region(typed, e) == region
+    assert not e.fields
+
+
+def test_nineteen_regions_and_bamako_are_known():
+    assert len(set(svc.known_regions().values())) == 20
