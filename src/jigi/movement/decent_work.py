@@ -112,13 +112,6 @@ class WorkRow:
     def age_band(self) -> str:
         return age_band(self.age)
 
-    def key(self, dimension: str) -> str:
-        if dimension == "age_band":
-            return self.age_band
-        if dimension == "section":
-            return str(self.section_id)
-        return str(getattr(self, dimension) or UNKNOWN)
-
 
 @dataclass
 class Figure:
@@ -252,26 +245,50 @@ class DecentWork:
                    law=LegalFigures(**data.get("law", {})))
 
 
+_BY_GROUP: dict[str, tuple[Indicator, ...]] = {}
+
+
+def _indicators_of(group: str) -> tuple[Indicator, ...]:
+    found = _BY_GROUP.get(group)
+    if found is None:
+        found = _BY_GROUP[group] = tuple(i for i in INDICATORS if group in i.groups)
+    return found
+
+
 def decent_work(rows: Iterable[WorkRow], law: LegalFigures) -> DecentWork:
-    """Every indicator over `rows`, with its breakdowns (see the module's definitions)."""
-    figures = {i.key: Breakdown() for i in INDICATORS}
+    """Every indicator over `rows`, with its breakdowns (see the module's definitions).
+
+    Rows are first counted per combination of their dimension values, indicator and result
+    (a few hundred cells for thousands of members), and only the cells are spread over the
+    breakdowns: the work grows with the members once, not once per breakdown."""
+    cells: dict[tuple[tuple[str, ...], str, bool], list[int]] = {}
     members = 0
     for row in rows:
         members += 1
         if not row.has_record:
             continue
-        keys = [(d, row.key(d)) for d in DIMENSIONS]
-        for ind in INDICATORS:
-            if row.group not in ind.groups:
-                continue
+        dims = (row.group or UNKNOWN, str(row.section_id), row.sex or UNKNOWN,
+                age_band(row.age), row.area or UNKNOWN)
+        for ind in _indicators_of(row.group):
             met = ind.test(row, law)
             if met is None:
                 continue
             amount = ind.amount(row) if met else 0
-            b = figures[ind.key]
-            b.total.add(met, amount)
-            for d, value in keys:
-                b.by[d].setdefault(value, Figure()).add(met, amount)
+            cell = cells.get((dims, ind.key, met))
+            if cell is None:
+                cells[(dims, ind.key, met)] = [1, amount]
+            else:
+                cell[0] += 1
+                cell[1] += amount
+    figures = {i.key: Breakdown() for i in INDICATORS}
+    for (dims, key, met), (count, amount) in cells.items():
+        b = figures[key]
+        for f in (b.total, *(b.by[d].setdefault(v, Figure())
+                             for d, v in zip(DIMENSIONS, dims, strict=True))):
+            f.denominator += count
+            if met:
+                f.numerator += count
+                f.amount += amount
     return DecentWork(members=members, figures=figures, law=law)
 
 

@@ -97,21 +97,38 @@ class Crosstab:
     total: dict[str, int]
 
 
-def crosstab(items: Iterable[object], dimension: str, keys: tuple[str, ...],
-             who: Callable[[object], Who], measures: Callable[[object], dict[str, int]],
-             order: Iterable[str] = ()) -> Crosstab:
-    sums: dict[str, dict[str, int]] = {}
-    total = dict.fromkeys(keys, 0)
+def crosstabs(items: Iterable[object], keys: tuple[str, ...], who: Callable[[object], Who],
+              measures: Callable[[object], dict[str, int]],
+              orders: dict[str, list[str]] | None = None) -> dict[str, Crosstab]:
+    """One Crosstab per dimension of GENDER_DIMENSIONS. Items are first summed per
+    combination of their dimension values (few cells for thousands of rows), then the cells
+    are spread over the dimensions."""
+    orders = orders or {}
+    cells: dict[tuple[str, ...], list[int]] = {}
     for item in items:
-        value = who(item).key(dimension)
-        line = sums.setdefault(value, dict.fromkeys(keys, 0))
-        for k, n in measures(item).items():
-            line[k] += n
-            total[k] += n
-    ranked = list(order)
-    lines = sorted(sums.items(), key=lambda kv: (
-        ranked.index(kv[0]) if kv[0] in ranked else len(ranked), kv[0]))
-    return Crosstab(dimension=dimension, keys=keys, lines=lines, total=total)
+        w = who(item)
+        dims = tuple(w.key(d) for d in GENDER_DIMENSIONS)
+        values = measures(item)
+        cell = cells.get(dims)
+        if cell is None:
+            cells[dims] = [values[k] for k in keys]
+        else:
+            for i, k in enumerate(keys):
+                cell[i] += values[k]
+    out = {}
+    for position, dimension in enumerate(GENDER_DIMENSIONS):
+        sums: dict[str, dict[str, int]] = {}
+        total = dict.fromkeys(keys, 0)
+        for dims, cell in cells.items():
+            line = sums.setdefault(dims[position], dict.fromkeys(keys, 0))
+            for k, n in zip(keys, cell, strict=True):
+                line[k] += n
+                total[k] += n
+        ranked = orders.get(dimension, [])
+        lines = sorted(sums.items(), key=lambda kv, r=ranked: (
+            r.index(kv[0]) if kv[0] in r else len(r), kv[0]))
+        out[dimension] = Crosstab(dimension=dimension, keys=keys, lines=lines, total=total)
+    return out
 
 
 @dataclass
@@ -140,15 +157,11 @@ def inclusion(*, members: list[Who], cases: list[CaseRow], trainings: list[Train
               orders: dict[str, list[str]] | None = None) -> Inclusion:
     """Every table of the dashboard from the rows the user may see (an outsider of MTC passes
     empty member and case lists: her organisation's trainings only)."""
-    orders = orders or {}
     result = Inclusion()
-    for d in GENDER_DIMENSIONS:
-        order = orders.get(d, [])
-        result.members[d] = crosstab(members, d, MEMBER_KEYS, lambda w: w, member_measures,
-                                     order)
-        result.cases[d] = crosstab(cases, d, CASE_KEYS, lambda c: c.who, case_measures, order)
-        result.trainings[d] = crosstab(trainings, d, TRAINING_KEYS, lambda t: t.who,
-                                       training_measures, order)
+    result.members = crosstabs(members, MEMBER_KEYS, lambda w: w, member_measures, orders)
+    result.cases = crosstabs(cases, CASE_KEYS, lambda c: c.who, case_measures, orders)
+    result.trainings = crosstabs(trainings, TRAINING_KEYS, lambda t: t.who, training_measures,
+                                 orders)
     result.categories = _by_sex((c.category, c.who.sex) for c in cases)
     result.outcomes = _by_sex((c.outcome or UNKNOWN, c.who.sex) for c in cases if c.closed)
     rural_members = [w for w in members if w.rural_woman]
