@@ -155,3 +155,19 @@ def test_public_rate_limit_and_unknown_petition(setup):
             for _ in range(4)] == [202, 202, 202, 429]
     assert _post(anon, f"{API}/petitions/999999/public/sign", body).status_code == 404
     assert anon.get(f"{API}/petitions/{2**70}/public").status_code in (404, 422)
+
+
+def test_public_sign_is_limited_per_client_address(setup, monkeypatch):
+    from jigi.movement.services import campaigns as svc
+
+    monkeypatch.setattr(svc, "PUBLIC_CODES_PER_ADDRESS_HOUR", 2)
+    pid = setup["petition"]["id"]
+    anon = Client(REMOTE_ADDR="10.9.8.7")
+    statuses = [_post(anon, f"{API}/petitions/{pid}/public/sign",
+                      {"name": "X", "phone": f"6600001{i}", "sex": "F"}).status_code
+                for i in range(3)]
+    assert statuses == [202, 202, 429]
+    assert OutboundMessage.objects.count() == 2
+    other = Client(REMOTE_ADDR="10.9.8.8")
+    assert _post(other, f"{API}/petitions/{pid}/public/sign",
+                 {"name": "Y", "phone": "66000020", "sex": "F"}).status_code == 202

@@ -330,7 +330,8 @@ def public_sign(request: HttpRequest, petition_id: int, payload: SignIn):
     p = sel.get_public_petition(petition_id)
     data = payload.model_dump()
     data["language"] = _sms_language(data["language"])
-    svc.signature_sign_public(petition=p, **data)
+    svc.signature_sign_public(petition=p, address=request.META.get("REMOTE_ADDR", ""),
+                              **data)
     return Status(202, {"status": "code_sent"})
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,6 +29,7 @@ from importlib import resources
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import IntegrityError
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -64,6 +66,10 @@ from jigi.people.selectors import persons_visible_to
 # Campaigns are planned a few years ahead and recorded from paper a few years back.
 DATE_SPAN = timedelta(days=5 * 366)
 SMS_LANGUAGES = ("fr", "bm")
+# Codes the public page sends per client address and hour, whatever the phones: against SMS
+# pumping (a script typing many numbers to run up the movement's SMS bill). Counted in the
+# configured cache: per process with the default local-memory cache, shared with Redis.
+PUBLIC_CODES_PER_ADDRESS_HOUR = 30
 CODE_PURPOSE = "petition_code"
 
 # planned -> active -> won | ended; a planned campaign may also be dropped (ended).
@@ -548,11 +554,29 @@ def signature_collect(*, acting_user, petition: Petition, name: Any, phone: Any,
     return _sign(petition, signer, acting_user=acting_user, public=False, randbelow=randbelow)
 
 
+def _public_address_allow(address: str) -> None:
+    if not address:
+        return
+    key = f"jigi:petition-sign:{address[:64]}:{int(time.time() // 3600)}"
+    counter = caches["default"]
+    counter.add(key, 0, timeout=3600)
+    try:
+        n = counter.incr(key)
+    except ValueError:  # evicted between add and incr
+        n = 1
+    if n > PUBLIC_CODES_PER_ADDRESS_HOUR:
+        raise ApplicationError("too_many_requests",
+                               _("Too many signatures from this connection. Try again later."),
+                               status_code=429)
+
+
 def signature_sign_public(*, petition: Petition, name: Any, phone: Any, sex: Any,
                           region: Any = "", commune: Any = "", language: Any = "fr",
-                          randbelow=secrets.randbelow) -> SignOutcome:
+                          address: str = "", randbelow=secrets.randbelow) -> SignOutcome:
     """Anyone signs from the public page. The answer is the same whether or not the phone has
-    signed before; at most petition_codes.MAX_CODES_PER_DAY codes a day go to one phone."""
+    signed before; at most petition_codes.MAX_CODES_PER_DAY codes a day go to one phone, and
+    PUBLIC_CODES_PER_ADDRESS_HOUR requests an hour come from one client `address`."""
+    _public_address_allow(address)
     signer = _signer(None, name=name, phone=phone, sex=sex, region=region, commune=commune,
                      language=language, person_id=None)
     return _sign(petition, signer, acting_user=None, public=True, randbelow=randbelow)

@@ -255,7 +255,8 @@ def public_sign(request, pk: int):
         return _public(request, petition, "sign")
     try:
         data = forms.signer_fields(request.POST, staff=False)
-        svc.signature_sign_public(petition=petition, **data)
+        svc.signature_sign_public(petition=petition,
+                                  address=request.META.get("REMOTE_ADDR", ""), **data)
     except (forms.FormErrors, ApplicationError) as exc:
         error, fields, status = refusal(exc)
         return _public(request, petition, "sign", status, error=error, errors=fields,
