@@ -54,6 +54,9 @@ def test_refusals(mtc, members, api_client):  # noqa: F811
     response = api_client.get("/movement/indicators/series?months=0",
                               user=mtc.users["movement_admin"])
     assert response.status_code == 422
+    response = api_client.get("/movement/indicators/series?until=0001-01-01",
+                              user=mtc.users["movement_admin"])
+    assert (response.status_code, list(response.json()["fields"])) == (422, ["until"])
 
 
 def test_snapshot_and_series(mtc, members, api_client):  # noqa: F811

@@ -101,3 +101,18 @@ def test_login_required(mtc, client):
     response = client.get(URL)
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_the_series_up_to_a_month(mtc, members, client_for):  # noqa: F811
+    indicator_snapshot_take(organisation=mtc.org, month=date(2026, 10, 1))
+    client = client_for("movement_admin")
+    response = client.get(URL, {"until": "2026-10"})
+    months = [p["month"] for p in response.context["series"]]
+    assert (months[0], months[-1]) == (date(2025, 11, 1), date(2026, 10, 1))
+    assert response.context["series"][-1]["cells"][0]["numerator"] == 2
+    later = client.get(URL, {"until": "2030-01"}).context["series"]
+    assert later[-1]["month"] == date(2026, 11, 1)  # never after this month
+    for bad in ("octobre", "0001-01"):
+        response = client.get(URL, {"until": bad})
+        assert response.status_code == 422
+        assert "until" in response.context["field_errors"]

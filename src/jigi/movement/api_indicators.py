@@ -69,13 +69,14 @@ def indicators_now(request: HttpRequest, section: int | None = None, group: str 
 
 @router.get("/indicators/series")
 def indicators_series(request: HttpRequest, section: int | None = None,
-                      group: str | None = None, months: int = 12):
-    """The last `months` (1 to 36) monthly snapshots, oldest first; null for a month with
-    no snapshot."""
+                      group: str | None = None, months: int = 12, until: date | None = None):
+    """The `months` (1 to 36) monthly snapshots up to the month of `until` (default and at
+    the latest: this month), oldest first; null for a month with no snapshot."""
     if not 1 <= months <= 36:
         raise invalid({"months": _("Between 1 and 36 months.")})
     points, _view, _f = indicator_series(request.user, section=section, group=group,
-                                         months=months)
+                                         months=months,
+                                         until=min(until or today(), today()))
     return [{"month": p.month.isoformat()[:7],
              "indicators": None if p.figures is None
              else {k: _figure(p.figures[k]) for k in INDICATOR_KEYS}} for p in points]

@@ -219,6 +219,10 @@ def _figure_for(result: DecentWork, key: str, view: MovementView, filters: Filte
     return _sum([b.by["section"][i] for i in ids if i in b.by["section"]])
 
 
+# Months before this have no records to speak of (and no month before year 1 exists).
+EARLIEST_MONTH = date(2000, 1, 1)
+
+
 @dataclass(frozen=True)
 class SeriesPoint:
     month: date
@@ -231,6 +235,8 @@ def indicator_series(user, *, section: Any = None, group: Any = None, months: in
     the filters (the snapshots hold the breakdowns by section and by group)."""
     view = require_movement_view(user)
     filters = clean_filters(view, section=section, group=group)
+    if until is not None and until < EARLIEST_MONTH:
+        raise invalid({"until": _("Enter a month like 2026-05.")})
     wanted = last_months(month_start(until or today()), months)
     snaps = {s.month: s.data for s in IndicatorSnapshot.objects.filter(
         organisation=view.organisation, month__in=wanted).only("month", "data")}

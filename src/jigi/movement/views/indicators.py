@@ -150,8 +150,9 @@ def indicators(request):
     try:
         result, view, filters = decent_work_now(user, section=request.GET.get("section"),
                                                 group=request.GET.get("group"))
+        until = _until(request)
         points, _v, _f = indicator_series(user, section=request.GET.get("section"),
-                                          group=request.GET.get("group"))
+                                          group=request.GET.get("group"), until=until)
     except ApplicationError as exc:
         view = movement_view(user)
         if view is None:
@@ -173,10 +174,23 @@ def indicators(request):
         return _indicators_csv(table, result, now, breakdown, series, by)
     context = {**base, **_filters_context(view, filters, request), "result": result,
                "now": now, "breakdown": breakdown, "series": series, "today": today(),
-               "by_label": DIMENSION_LABELS[by], "whole": view.whole}
+               "by_label": DIMENSION_LABELS[by], "whole": view.whole,
+               "until": until.isoformat()[:7]}
     if request.htmx:
         return render(request, "movement/indicators_results.html", context)
     return render(request, "movement/indicators.html", context)
+
+
+def _until(request) -> date:
+    """The series' last month (`until=YYYY-MM`, default this month; never after it)."""
+    text = forms.clean_text(request.GET.get("until", ""))
+    if not text:
+        return today()
+    try:
+        month = date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise invalid({"until": _("Enter a month like 2026-05.")}) from None
+    return min(month, today())
 
 
 def _order(dimension: str, value: str) -> tuple[int, str]:
