@@ -39,12 +39,13 @@ def statement(name: str, build: Callable[[], str]) -> str:
 class _Cursor:
     """The driver's cursor with Django's error translation; a context manager that closes it."""
 
-    __slots__ = ("_c", "_sqlite", "_errors")
+    __slots__ = ("_c", "_sqlite", "_errors", "_joins")
 
-    def __init__(self, raw, sqlite: bool, errors) -> None:
+    def __init__(self, raw, sqlite: bool, errors, joins: bool = False) -> None:
         self._c = raw
         self._sqlite = sqlite
         self._errors = errors
+        self._joins = joins
 
     def __enter__(self) -> _Cursor:
         return self
@@ -71,6 +72,24 @@ class _Cursor:
             self._c.executemany(self._sql(sql), rows)
         return self
 
+    def execute_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> _Cursor:
+        """Run `statements` ((sql, params) pairs) in order; the cursor then holds the last one's
+        rows. On PostgreSQL they travel as one query (psycopg's client-side binding sends it by
+        the simple query protocol, which runs several statements): one round trip instead of
+        one each. A failing statement fails the whole call, as it would alone (and the
+        transaction it runs in, as always)."""
+        if len(statements) == 1 or not self._joins:
+            for sql, params in statements:
+                self.execute(sql, params)
+            return self
+        sql = "; ".join(sql for sql, _params in statements)
+        params = [p for _sql, ps in statements for p in ps]
+        with self._errors:
+            self._c.execute(sql, params)
+            while self._c.nextset():
+                pass
+        return self
+
     def fetchone(self):
         with self._errors:
             return self._c.fetchone()
@@ -90,4 +109,26 @@ def cursor() -> _Cursor:
     conn = connections[DEFAULT_DB_ALIAS]
     if conn.connection is None:
         conn.ensure_connection()
-    return _Cursor(conn.connection.cursor(), conn.vendor == "sqlite", conn.wrap_database_errors)
+    raw = conn.connection.cursor()
+    return _Cursor(raw, conn.vendor == "sqlite", conn.wrap_database_errors,
+                   joins=_joins_statements(raw))
+
+
+_joining: dict[type, bool] = {}
+
+
+def _joins_statements(raw) -> bool:
+    """Can this driver cursor run several statements in one `execute`? psycopg 3's client-side
+    binding cursor (Django's default for PostgreSQL) can; its server-side binding one, psycopg 2
+    and SQLite cannot."""
+    kind = type(raw)
+    joins = _joining.get(kind)
+    if joins is None:
+        try:
+            from psycopg import ClientCursor
+        except ImportError:  # pragma: no cover - psycopg 3 is a dependency
+            joins = False
+        else:
+            joins = issubclass(kind, ClientCursor)
+        joins = _joining[kind] = joins
+    return joins

@@ -106,7 +106,13 @@ def entry_post(
         # Taking the number first locks the book's counter row for the year (UPDATE ...
         # RETURNING). period_close takes the same lock, so a month cannot close between the
         # closed-month check below and the insert; postings of one book queue here anyway.
-        number = next_number(f"entry:{book.pk}", posting_date.year)
+        # On PostgreSQL the number and the entry's insert are one statement (`_numbered_insert`:
+        # same lock, same order); the first entry of a book's year, or SQLite, take two.
+        numbered = _numbered_insert(book, value_date, posting_date, description, source_type,
+                                    str(source_id), reversal_of, created_by) \
+            if not audit and connection.vendor == "postgresql" else None
+        number = numbered[0] if numbered is not None else \
+            next_number(f"entry:{book.pk}", posting_date.year)
         # Should a statement below fail, a half-written entry must never commit: without a
         # savepoint the caller's transaction is marked for rollback. Callers that audit
         # themselves (audit=False: the counter, in its own durable transaction that any failure
@@ -115,11 +121,15 @@ def entry_post(
         with transaction.atomic(savepoint=audit):
             # Inserted only if the value date's month is open: the check and the insert are one
             # statement, run after the counter's lock, so it sees a close committed meanwhile.
-            entry = _entry_insert(book, number, value_date, posting_date, description,
-                                  source_type, str(source_id), reversal_of, created_by)
+            entry = numbered[1] if numbered is not None else \
+                _entry_insert(book, number, value_date, posting_date, description,
+                              source_type, str(source_id), reversal_of, created_by)
             if entry is not None:
-                _lines_insert(entry.pk, book.pk, value_date, lines, accounts)
-                _balances_add(book, zip(accounts, lines, strict=True))
+                # The lines and the balances in one round trip where the driver allows it.
+                with prepared.cursor() as cursor:
+                    cursor.execute_all([
+                        _lines_statement(entry.pk, book.pk, value_date, lines, accounts),
+                        _balances_statement(book, zip(accounts, lines, strict=True))])
                 if audit:
                     audit_log(
                         actor=acting_user, event_type="ledger.entry_posted", subject=entry,
@@ -179,6 +189,51 @@ def _entry_sql() -> str:
             f"WHERE book_id = %s AND year = %s AND month = %s) RETURNING {_q('id')}")
 
 
+def _numbered_entry_sql() -> str:
+    # PostgreSQL: the counter's UPDATE (which locks the row, as next_number does) feeds the
+    # entry's conditional insert; the outer SELECT gives (number, id), id NULL when the month is
+    # closed (the number is then given back by the caller), and no row when the book has no
+    # counter for the year yet (the caller takes the two-statement path, which creates it).
+    cols = ", ".join(_q(c) for c in _ENTRY_COLUMNS)
+    values = ", ".join("n.value" if c == "number" else "%s" for c in _ENTRY_COLUMNS)
+    return (f"WITH n AS (UPDATE {_q(Counter._meta.db_table)} SET value = value + 1 "  # noqa: S608
+            "WHERE scope = %s AND year = %s RETURNING value), "
+            f"e AS (INSERT INTO {_q(JournalEntry._meta.db_table)} ({cols}) SELECT {values} "
+            f"FROM n WHERE NOT EXISTS (SELECT 1 FROM {_q(ClosedPeriod._meta.db_table)} "
+            f"WHERE book_id = %s AND year = %s AND month = %s) RETURNING {_q('id')}) "
+            f"SELECT n.value, e.{_q('id')} FROM n LEFT JOIN e ON TRUE")
+
+
+def _numbered_insert(book: Book, value_date: date, posting_date: date, description: str,
+                     source_type: str, source_id: str, reversal_of: JournalEntry | None,
+                     created_by) -> tuple[int, JournalEntry | None] | None:
+    """(number, the entry or None for a closed month), or None when the counter row is
+    missing (nothing done)."""
+    ops = connection.ops
+    created_at = timezone.now()
+    values = {"book_id": book.pk, "year": posting_date.year,
+              "value_date": ops.adapt_datefield_value(value_date),
+              "posting_date": ops.adapt_datefield_value(posting_date),
+              "description": description[:255], "source_type": source_type,
+              "source_id": source_id,
+              "reversal_of_id": reversal_of.pk if reversal_of is not None else None,
+              "created_by_id": created_by.pk if created_by is not None else None,
+              "created_at": ops.adapt_datetimefield_value(created_at)}
+    with prepared.cursor() as cursor:
+        cursor.execute(_sql("numbered_entry", _numbered_entry_sql), [
+            f"entry:{book.pk}", posting_date.year,
+            *(values[c] for c in _ENTRY_COLUMNS if c != "number"),
+            book.pk, value_date.year, value_date.month])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    number, pk = row
+    if pk is None:
+        return number, None
+    return number, _entry_object(pk, book, number, value_date, posting_date, description,
+                                 source_type, source_id, reversal_of, created_by, created_at)
+
+
 def _entry_insert(book: Book, number: int, value_date: date, posting_date: date,
                   description: str, source_type: str, source_id: str,
                   reversal_of: JournalEntry | None, created_by) -> JournalEntry | None:
@@ -196,7 +251,13 @@ def _entry_insert(book: Book, number: int, value_date: date, posting_date: date,
         row = cursor.fetchone()
     if row is None:
         return None
-    pk = row[0]
+    return _entry_object(row[0], book, number, value_date, posting_date, description,
+                         source_type, source_id, reversal_of, created_by, created_at)
+
+
+def _entry_object(pk: int, book: Book, number: int, value_date: date, posting_date: date,
+                  description: str, source_type: str, source_id: str,
+                  reversal_of: JournalEntry | None, created_by, created_at) -> JournalEntry:
     entry = JournalEntry(
         pk=pk, book=book, year=posting_date.year, number=number, value_date=value_date,
         posting_date=posting_date, description=description[:255], source_type=source_type,
@@ -214,17 +275,16 @@ def _lines_sql(n: int):
     return build
 
 
-def _lines_insert(entry_id: int, book_id: int, value_date: date, lines: list[LineSpec],
-                  accounts: list[Account]) -> None:
+def _lines_statement(entry_id: int, book_id: int, value_date: date, lines: list[LineSpec],
+                     accounts: list[Account]) -> tuple[str, list]:
     day = connection.ops.adapt_datefield_value(value_date)
     params: list = []
     for line, account in zip(lines, accounts, strict=True):
         params += [entry_id, book_id, day, account.pk, line.side, line.amount, line.subledger]
-    with prepared.cursor() as cursor:
-        cursor.execute(_sql(f"lines{len(lines)}", _lines_sql(len(lines))), params)
+    return _sql(f"lines{len(lines)}", _lines_sql(len(lines))), params
 
 
-def _balances_add(book: Book, pairs) -> None:
+def _balances_statement(book: Book, pairs) -> tuple[str, list]:
     """Add the entry's debits and credits to the kept totals in one statement.
 
     INSERT ... ON CONFLICT DO UPDATE (PostgreSQL, SQLite >= 3.24) creates a missing row and
@@ -240,9 +300,7 @@ def _balances_add(book: Book, pairs) -> None:
     params: list[int] = []
     for account_id in sorted(per_account):
         params += [book.pk, account_id, *per_account[account_id]]
-    with prepared.cursor() as cursor:
-        cursor.execute(_sql(f"balances{len(per_account)}", _balances_sql(len(per_account))),
-                       params)
+    return _sql(f"balances{len(per_account)}", _balances_sql(len(per_account))), params
 
 
 def _balances_sql(n: int):

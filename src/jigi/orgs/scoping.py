@@ -99,6 +99,18 @@ class Scope:
         return out
 
 
+def grant_columns_sql(user_id: str) -> tuple[str, str]:
+    """The grant columns (organisation, unit, unit path, role) and the joins that give them for
+    the user whose id is the SQL expression `user_id`: one row per grant, NULLs when she holds
+    none (LEFT JOINs, so the caller may read her own row in the same statement)."""
+    q = connection.ops.quote_name
+    columns = f"r.{q('organisation_id')}, r.{q('unit_id')}, ru.{q('path')}, r.{q('role')}"
+    joins = (f"LEFT JOIN {q(StaffRole._meta.db_table)} r ON r.{q('user_id')} = {user_id} "
+             f"AND r.{q('revoked_at')} IS NULL "
+             f"LEFT JOIN {q(Unit._meta.db_table)} ru ON ru.{q('id')} = r.{q('unit_id')}")
+    return columns, joins
+
+
 def _grants_sql() -> str:
     q = connection.ops.quote_name
     return (  # names from the models, the user as a parameter
@@ -108,28 +120,37 @@ def _grants_sql() -> str:
         f"WHERE r.{q('user_id')} = %s AND r.{q('revoked_at')} IS NULL ORDER BY r.{q('id')}")
 
 
+def scope_from_rows(user, rows) -> Scope:
+    """The user's scope from rows of `grant_columns_sql` (rows without a role are skipped), kept
+    on the user object as `user_scope` keeps it."""
+    scope = Scope(
+        user_id=user.pk,
+        is_superuser=user.is_superuser,
+        grants=tuple(Grant(organisation_id=org, unit_id=unit, unit_path=path, role=role)
+                     for org, unit, path, role in rows if role is not None),
+    )
+    with contextlib.suppress(AttributeError):
+        user._jigi_scope = scope
+    return scope
+
+
 def user_scope(user) -> Scope:
-    """The user's scope, computed once per user object (requests build a fresh user each time)."""
+    """The user's scope, computed once per user object (requests build a fresh user each time;
+    an API token's look-up reads her grants in its own statement: `jigi.api`)."""
     cached = getattr(user, "_jigi_scope", None)
     if cached is not None:
         return cached
     if user is None or not user.is_authenticated:
         scope = Scope(user_id=None, is_superuser=False)
-    else:
-        # Every API call and page computes it: one statement written once per process
-        # (jigi.core.prepared) rather than the ORM's join compiled per request.
-        with prepared.cursor() as cursor:
-            rows = cursor.execute(prepared.statement("orgs.user_grants", _grants_sql),
-                                  [user.pk]).fetchall()
-        scope = Scope(
-            user_id=user.pk,
-            is_superuser=user.is_superuser,
-            grants=tuple(Grant(organisation_id=org, unit_id=unit, unit_path=path, role=role)
-                         for org, unit, path, role in rows),
-        )
-    with contextlib.suppress(AttributeError):
-        user._jigi_scope = scope
-    return scope
+        with contextlib.suppress(AttributeError):
+            user._jigi_scope = scope
+        return scope
+    # Every page computes it: one statement written once per process (jigi.core.prepared)
+    # rather than the ORM's join compiled per request.
+    with prepared.cursor() as cursor:
+        rows = cursor.execute(prepared.statement("orgs.user_grants", _grants_sql),
+                              [user.pk]).fetchall()
+    return scope_from_rows(user, rows)
 
 
 def primary_organisation(user) -> Organisation | None:
@@ -139,4 +160,5 @@ def primary_organisation(user) -> Organisation | None:
     return Organisation.objects.filter(pk=scope.grants[0].organisation_id).first()
 
 
-__all__ = ["Grant", "Role", "Scope", "primary_organisation", "user_scope"]
+__all__ = ["Grant", "Role", "Scope", "grant_columns_sql", "primary_organisation",
+           "scope_from_rows", "user_scope"]

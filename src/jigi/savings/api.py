@@ -222,33 +222,38 @@ def account_open(request: HttpRequest, payload: OpenIn):
     return Status(201, account_out(account))
 
 
-def _money(request, endpoint: str, body: MoneyIn, run) -> Status:
+def _money(request, endpoint: str, body: MoneyIn, run, *, lookup_first: bool = True) -> Status:
     status, answer = idempotent_call(request, endpoint=endpoint, body=body.dict(),
-                                     render=operation_out, run=run)
+                                     render=operation_out, run=run, lookup_first=lookup_first)
     return Status(status, answer)
 
 
+# Deposits and withdrawals are the counter's daily traffic: the service gets the account's id
+# and checks the caller's scope on the row it locks (404 outside it, 403 for a role that may not
+# work the counter), and the key's claim looks the key up itself (the checks before the
+# service's transaction read only the request and the caller's roles). Same answers, three
+# statements less per call.
 @router.post("/accounts/{account_id}/deposits", response={201: OperationOut})
 def deposit(request: HttpRequest, account_id: int, payload: MoneyIn):
     """Cash deposit into the caller's open drawer. Requires Idempotency-Key."""
     require_key(request)
-    account = services.counter_account(request.user, account_id)
-    return _money(request, f"savings.deposit:{account.pk}", payload, lambda claim: (
-        services.savings_deposit(acting_user=request.user, account=account,
+    return _money(request, f"savings.deposit:{account_id}", payload, lambda claim: (
+        services.savings_deposit(acting_user=request.user, account=account_id,
                                  amount=payload.amount, on=payload.value_date,
-                                 description=payload.description, idempotency=claim)))
+                                 description=payload.description, idempotency=claim)),
+        lookup_first=False)
 
 
 @router.post("/accounts/{account_id}/withdrawals", response={201: OperationOut})
 def withdrawal(request: HttpRequest, account_id: int, payload: MoneyIn):
     """Cash withdrawal (pending when above the approval threshold). Requires Idempotency-Key."""
     require_key(request)
-    account = services.counter_account(request.user, account_id)
-    return _money(request, f"savings.withdrawal:{account.pk}", payload, lambda claim: (
-        services.savings_withdraw(acting_user=request.user, account=account,
+    return _money(request, f"savings.withdrawal:{account_id}", payload, lambda claim: (
+        services.savings_withdraw(acting_user=request.user, account=account_id,
                                   amount=payload.amount, on=payload.value_date,
                                   description=payload.description,
-                                  signatory_ids=payload.signatory_ids, idempotency=claim)))
+                                  signatory_ids=payload.signatory_ids, idempotency=claim)),
+        lookup_first=False)
 
 
 @router.post("/accounts/{account_id}/transfers", response={201: OperationOut})

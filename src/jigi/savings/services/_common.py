@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jigi.core import prepared
 from jigi.core.errors import ApplicationError, Conflict, Forbidden, NotFound
-from jigi.core.models import AuditEvent
+from jigi.core.models import AuditEvent, Counter
 from jigi.core.money import MoneyError, to_francs
 from jigi.core.money_messages import MONEY_MESSAGES, money_message
 from jigi.core.numbering import next_number
@@ -126,13 +126,16 @@ def issue_receipt(*, caisse: Unit, kind: str, amount: int, user, on: date, perso
                   balance_after: int | None = None, description: str = "") -> Receipt:
     """A receipt numbered gaplessly per caisse and year (the counter row is locked until the
     operation commits; a rolled-back operation gives its number back)."""
-    number = next_number(f"receipt:{caisse.pk}", on.year)
     receipt = Receipt(
-        caisse=caisse, year=on.year, number=number, kind=kind, amount=amount, issued_by=user,
+        caisse=caisse, year=on.year, number=0, kind=kind, amount=amount, issued_by=user,
         person_id=person.pk if person is not None else person_id,
         account_number=account_number, balance_after=balance_after,
         description=description[:200],
     )
+    scope = f"receipt:{caisse.pk}"
+    if connection.vendor == "postgresql" and _numbered_insert(receipt, "number", scope, on.year):
+        return receipt
+    receipt.number = next_number(scope, on.year)
     return fast_insert(receipt)
 
 
@@ -183,6 +186,34 @@ def fast_insert(obj):
     return obj
 
 
+def _numbered_insert(obj, number_attname: str, scope: str, year: int) -> bool:
+    """PostgreSQL: `next_number` and `fast_insert` in one statement (the counter's UPDATE locks
+    its row exactly as next_number does, and feeds the insert). False, with nothing done, when
+    the counter has no row for the year yet: the caller then takes the two statements."""
+    model = type(obj)
+    plan = _insert_plan(model)
+    key = f"numbered:{model._meta.label}:{number_attname}"
+    if key not in _sql_cache:
+        q = connection.ops.quote_name
+        columns = ", ".join(q(column) for _a, column, _c in plan)
+        values = ", ".join("n.value" if a == number_attname else "%s" for a, _c, _v in plan)
+        _sql_cache[key] = (  # names from the model, values as parameters
+            f"WITH n AS (UPDATE {q(Counter._meta.db_table)} SET value = value + 1 "  # noqa: S608
+            f"WHERE scope = %s AND year = %s RETURNING value) "
+            f"INSERT INTO {q(model._meta.db_table)} ({columns}) SELECT {values} FROM n "
+            f"RETURNING {q(model._meta.pk.column)}, {q(number_attname)}")
+    values = [getattr(obj, a) if conv is None else conv(obj) for a, _column, conv in plan
+              if a != number_attname]
+    with prepared.cursor() as cursor:
+        row = cursor.execute(_sql_cache[key], [scope, year, *values]).fetchone()
+    if row is None:
+        return False
+    obj.pk, number = row
+    setattr(obj, number_attname, number)
+    obj._state.adding, obj._state.db = False, connection.alias
+    return True
+
+
 def add_to_row(model, pk: int, **deltas: int) -> None:
     """UPDATE one row: column = column + delta for each keyword (a prepared statement, as
     above); only ever on a row this transaction has locked."""
@@ -200,15 +231,20 @@ def add_to_row(model, pk: int, **deltas: int) -> None:
 def add_to_balance(account_id: int, delta: int, activity_on: date) -> None:
     """balance = balance + delta and the day of the member's last activity, in one statement
     (on the account row this transaction has locked)."""
+    with prepared.cursor() as cursor:
+        cursor.execute(*balance_statement(account_id, delta, activity_on))
+
+
+def balance_statement(account_id: int, delta: int, activity_on: date) -> tuple[str, list]:
+    """`add_to_balance`'s statement, to run with others (`move_open_drawer(before=...)`)."""
     key = f"balance_activity:{connection.vendor}"
     if key not in _sql_cache:
         q = connection.ops.quote_name
         _sql_cache[key] = (  # names from the model, values as parameters
             f"UPDATE {q(SavingsAccount._meta.db_table)} SET {q('balance')} = "  # noqa: S608
             f"{q('balance')} + %s, {q('last_activity_on')} = %s WHERE {q('id')} = %s")
-    with prepared.cursor() as cursor:
-        cursor.execute(_sql_cache[key], [delta, connection.ops.adapt_datefield_value(activity_on),
-                                         account_id])
+    return _sql_cache[key], [delta, connection.ops.adapt_datefield_value(activity_on),
+                             account_id]
 
 
 _AUDIT_COLUMNS = ("actor_id", "organisation_id", "unit_id", "event_type", "subject_type",
@@ -218,6 +254,14 @@ _AUDIT_COLUMNS = ("actor_id", "organisation_id", "unit_id", "event_type", "subje
 def audit_posted(*, actor, event_type: str, subject, after: dict[str, Any], unit: Unit) -> None:
     """The row `core.audit.audit_log` writes for a counter operation, by a prepared statement
     (one per deposit: the ORM's create costs more than the insert)."""
+    with prepared.cursor() as cursor:
+        cursor.execute(*audit_statement(actor=actor, event_type=event_type, subject=subject,
+                                        after=after, unit=unit))
+
+
+def audit_statement(*, actor, event_type: str, subject, after: dict[str, Any], unit: Unit
+                    ) -> tuple[str, list]:
+    """`audit_posted`'s statement, to run with others (`finish(..., statements)`)."""
     key = f"audit:{connection.vendor}"
     if key not in _sql_cache:
         q = connection.ops.quote_name
@@ -226,11 +270,10 @@ def audit_posted(*, actor, event_type: str, subject, after: dict[str, Any], unit
             f"({', '.join(q(c) for c in _AUDIT_COLUMNS)}) "
             f"VALUES ({', '.join(['%s'] * len(_AUDIT_COLUMNS))})")
     ops = connection.ops
-    with prepared.cursor() as cursor:
-        cursor.execute(_sql_cache[key], [
-            actor.pk if getattr(actor, "pk", None) else None, unit.organisation_id, unit.pk,
-            event_type, subject._meta.label_lower, str(subject.pk),
-            ops.adapt_datetimefield_value(timezone.now()), ops.adapt_json_value(after, None)])
+    return _sql_cache[key], [
+        actor.pk if getattr(actor, "pk", None) else None, unit.organisation_id, unit.pk,
+        event_type, subject._meta.label_lower, str(subject.pk),
+        ops.adapt_datetimefield_value(timezone.now()), ops.adapt_json_value(after, None)]
 
 
 # The counter's hot path (every deposit and withdrawal) reads the account with its product,
@@ -350,10 +393,12 @@ def open_drawer_for(user, caisse: Unit) -> DrawerSession:
     return _from_row(DrawerSession, row)
 
 
-def move_open_drawer(user, caisse: Unit, *, cash_in: int = 0, cash_out: int = 0
-                     ) -> DrawerSession:
+def move_open_drawer(user, caisse: Unit, *, cash_in: int = 0, cash_out: int = 0,
+                     before: tuple[tuple[str, list], ...] = ()) -> DrawerSession:
     """`open_drawer_for` and the drawer's move in one statement: UPDATE ... RETURNING locks the
-    row as SELECT ... FOR UPDATE does (a teller has at most one open drawer: unique index)."""
+    row as SELECT ... FOR UPDATE does (a teller has at most one open drawer: unique index).
+    `before`: statements to run first, in the same round trip where the driver allows it (the
+    account's balance: a missing drawer then fails the transaction, which rolls it back)."""
     key = f"drawer_move:{connection.vendor}"
     if key not in _sql_cache:
         q = connection.ops.quote_name
@@ -363,8 +408,8 @@ def move_open_drawer(user, caisse: Unit, *, cash_in: int = 0, cash_out: int = 0
             f"WHERE {q('teller_id')} = %s AND {q('caisse_id')} = %s AND {q('status')} = %s "
             f"RETURNING {', '.join(q(f.column) for f in _FIELDS[DrawerSession])}")
     with prepared.cursor() as cursor:
-        cursor.execute(_sql_cache[key], [cash_in, cash_out, user.pk, caisse.pk,
-                                         DrawerStatus.OPEN.value])
+        cursor.execute_all([*before, (_sql_cache[key], [cash_in, cash_out, user.pk, caisse.pk,
+                                                         DrawerStatus.OPEN.value])])
         row = cursor.fetchone()
     if row is None:
         raise _drawer_closed()
@@ -395,9 +440,15 @@ def batch_transaction():
     return transaction.atomic()
 
 
-def finish(idempotency: IdempotencyClaim | None, result: Any) -> Any:
+def finish(idempotency: IdempotencyClaim | None, result: Any,
+           *statements: tuple[str, list]) -> Any:
+    """The service's last writes: `statements` (its audit row), then the key's answer, in one
+    round trip where the driver allows it."""
     if idempotency is not None:
-        idempotency.finish(result)
+        idempotency.finish(result, statements)
+    elif statements:
+        with prepared.cursor() as cursor:
+            cursor.execute_all(statements)
     return result
 
 

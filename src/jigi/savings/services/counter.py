@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.audit import audit_log
-from jigi.core.errors import ApplicationError, Forbidden
+from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.ledger.rules import LineSpec
 from jigi.ledger.services import entry_post, entry_reverse
 from jigi.savings.idempotency import IdempotencyClaim
@@ -45,6 +45,8 @@ from jigi.savings.services._common import (
     add_to_balance,
     add_to_row,
     audit_posted,
+    audit_statement,
+    balance_statement,
     batch_transaction,
     book_of,
     clean_amount,
@@ -157,11 +159,15 @@ def _needs_approval(user, acc: SavingsAccount, amount: int, *, debit: bool, on: 
 # --- posting ----------------------------------------------------------------------------------
 
 
-def _move(acc: SavingsAccount, tx: SavingsTransaction, *, activity: bool = True) -> None:
+def _move(acc: SavingsAccount, tx: SavingsTransaction, *, activity: bool = True,
+          moved: bool = False) -> None:
     """Move the locked account's balance by the operation (balance = balance + signed, in the
-    database: never a value read earlier)."""
+    database: never a value read earlier). `moved`: the caller has already run that UPDATE
+    (`balance_statement`, sent with the drawer's move); only the objects follow."""
     signed = tx.signed_amount
-    if not activity:
+    if moved:
+        acc.last_activity_on = tx.value_date
+    elif not activity:
         add_to_row(SavingsAccount, acc.pk, balance=signed)
     elif acc.status != AccountStatus.DORMANT:
         add_to_balance(acc.pk, signed, tx.value_date)
@@ -204,8 +210,8 @@ def _receipt_for(tx: SavingsTransaction, acc: SavingsAccount, user, amount: int,
 
 
 def _post_deposit(tx: SavingsTransaction, acc: SavingsAccount, drawer: DrawerSession,
-                  user, *, drawer_moved: bool = False) -> Operation:
-    _move(acc, tx)
+                  user, *, drawer_moved: bool = False, balance_moved: bool = False) -> Operation:
+    _move(acc, tx, moved=balance_moved)
     if not drawer_moved:
         _drawer_move(drawer, cash_in=tx.amount)
     tx.journal_entry = entry_post(
@@ -283,13 +289,21 @@ def _pending(tx: SavingsTransaction, user) -> Operation:
 
 
 def _audit_posted(op: Operation, user, event: str) -> None:
+    audit_posted(**_audit_fields(op, user, event))
+
+
+def _audit(op: Operation, user, event: str) -> tuple[str, list]:
+    """`_audit_posted`'s statement, for `finish` to send with the key's answer."""
+    return audit_statement(**_audit_fields(op, user, event))
+
+
+def _audit_fields(op: Operation, user, event: str) -> dict[str, Any]:
     tx = op.transaction
-    audit_posted(actor=user, event_type=event, subject=tx,
-                 after={"account": tx.account.number, "amount": tx.amount,
-                        "balance_after": tx.balance_after,
-                        "fee": op.fee.amount if op.fee else 0,
-                        "receipt": str(op.receipt) if op.receipt else None},
-                 unit=tx.account.caisse)
+    return {"actor": user, "event_type": event, "subject": tx, "unit": tx.account.caisse,
+            "after": {"account": tx.account.number, "amount": tx.amount,
+                      "balance_after": tx.balance_after,
+                      "fee": op.fee.amount if op.fee else 0,
+                      "receipt": str(op.receipt) if op.receipt else None}}
 
 
 def _new_tx(acc: SavingsAccount, *, kind: str, direction: str, amount: int, on: date, user,
@@ -305,31 +319,57 @@ def _new_tx(acc: SavingsAccount, *, kind: str, direction: str, amount: int, on: 
 # --- the counter ------------------------------------------------------------------------------
 
 
-def savings_deposit(*, acting_user, account: SavingsAccount, amount: Any,
+def _counter_lock(acting_user, account: SavingsAccount | int) -> SavingsAccount:
+    """The account locked for a counter operation. Given by id (an API call names it), the
+    caller's scope is checked here, on the row just read: 404 when it does not exist or lies
+    outside her scope, 403 when she sees it but may not work its counter (the transaction then
+    rolls back: nothing written)."""
+    if not isinstance(account, int):
+        return lock_account(account.pk)
+    if not 0 < account < 2**63:  # no such id (and beyond the databases' integers)
+        raise _account_not_found()
+    try:
+        acc = lock_account(account)
+    except SavingsAccount.DoesNotExist:
+        raise _account_not_found() from None
+    require_counter(acting_user, acc.caisse)
+    return acc
+
+
+def _account_not_found() -> NotFound:
+    return NotFound("account_not_found", _("Account not found."))
+
+
+def savings_deposit(*, acting_user, account: SavingsAccount | int, amount: Any,
                     on: date | None = None, description: str = "",
                     idempotency: IdempotencyClaim | None = None) -> Operation:
-    """Cash paid in at the counter, into the teller's open drawer (102 -> deposits)."""
+    """Cash paid in at the counter, into the teller's open drawer (102 -> deposits).
+
+    `account` may be an id (the API's call): the scope is then checked on the locked row."""
     value = clean_amount(amount)
-    require_counter(acting_user, account.caisse)
+    if not isinstance(account, int):
+        require_counter(acting_user, account.caisse)
     on = on or timezone.localdate()
     with service_transaction(idempotency):
-        acc = lock_account(account.pk)
+        acc = _counter_lock(acting_user, account)
         _check_credit(acc)
         pending = _needs_approval(acting_user, acc, value, debit=False, on=on)
         # Posted now: find, lock and move the drawer in one statement.
+        # The balance moves in the same round trip (a dormant account wakes up in `_move`).
+        moved = not pending and acc.status != AccountStatus.DORMANT
         drawer = open_drawer_for(acting_user, acc.caisse) if pending else \
-            move_open_drawer(acting_user, acc.caisse, cash_in=value)
+            move_open_drawer(acting_user, acc.caisse, cash_in=value,
+                             before=(balance_statement(acc.pk, value, on),) if moved else ())
         tx = _new_tx(acc, kind=TxKind.DEPOSIT, direction=Direction.CREDIT, amount=value, on=on,
                      user=acting_user, description=description or str(_("Cash deposit")),
                      idempotency=idempotency, cash=True, drawer=drawer)
         if pending:
             return finish(idempotency, _pending(tx, acting_user))
-        op = _post_deposit(tx, acc, drawer, acting_user, drawer_moved=True)
-        _audit_posted(op, acting_user, "savings.deposit")
-        return finish(idempotency, op)
+        op = _post_deposit(tx, acc, drawer, acting_user, drawer_moved=True, balance_moved=moved)
+        return finish(idempotency, op, _audit(op, acting_user, "savings.deposit"))
 
 
-def savings_withdraw(*, acting_user, account: SavingsAccount, amount: Any,
+def savings_withdraw(*, acting_user, account: SavingsAccount | int, amount: Any,
                      on: date | None = None, description: str = "", signatory_ids=(),
                      idempotency: IdempotencyClaim | None = None) -> Operation:
     """Cash paid out at the counter from the teller's open drawer.
@@ -341,10 +381,11 @@ def savings_withdraw(*, acting_user, account: SavingsAccount, amount: Any,
     recorded pending and moves no money until a manager approves it.
     """
     value = clean_amount(amount)
-    require_counter(acting_user, account.caisse)
+    if not isinstance(account, int):
+        require_counter(acting_user, account.caisse)
     on = on or timezone.localdate()
     with service_transaction(idempotency):
-        acc = lock_account(account.pk)
+        acc = _counter_lock(acting_user, account)
         fee = _withdrawal_fee(acc, on)
         _check_debit(acc, value, fee)
         _check_signatories(acc, signatory_ids)
@@ -356,8 +397,7 @@ def savings_withdraw(*, acting_user, account: SavingsAccount, amount: Any,
         if _needs_approval(acting_user, acc, value, debit=True, on=on):
             return finish(idempotency, _pending(tx, acting_user))
         op = _post_withdrawal(tx, acc, drawer, acting_user, fee)
-        _audit_posted(op, acting_user, "savings.withdrawal")
-        return finish(idempotency, op)
+        return finish(idempotency, op, _audit(op, acting_user, "savings.withdrawal"))
 
 
 def close_out(acc: SavingsAccount, user, on: date) -> Operation:
@@ -403,8 +443,7 @@ def savings_transfer(*, acting_user, source: SavingsAccount, target: SavingsAcco
         if _needs_approval(acting_user, src, value, debit=True, on=on):
             return finish(idempotency, _pending(tx, acting_user))
         op = _post_transfer(tx, src, dst, acting_user)
-        _audit_posted(op, acting_user, "savings.transfer")
-        return finish(idempotency, op)
+        return finish(idempotency, op, _audit(op, acting_user, "savings.transfer"))
 
 
 def savings_transaction_approve(*, acting_user, tx: SavingsTransaction,
@@ -441,8 +480,7 @@ def savings_transaction_approve(*, acting_user, tx: SavingsTransaction,
             _check_debit(acc, pending.amount, 0)
             _check_credit(dst)
             op = _post_transfer(pending, acc, dst, maker)
-        _audit_posted(op, acting_user, f"savings.{pending.kind}_approved")
-        return finish(idempotency, op)
+        return finish(idempotency, op, _audit(op, acting_user, f"savings.{pending.kind}_approved"))
 
 
 def savings_transaction_reject(*, acting_user, tx: SavingsTransaction, reason: str
