@@ -165,7 +165,8 @@ def _set(schema: Schema | None) -> dict[str, Any]:
 # --- output ---------------------------------------------------------------------------------
 
 
-def member_out(p: MemberProfile, *, detail: bool = False) -> dict[str, Any]:
+def member_out(p: MemberProfile, *, detail: bool = False, adult: int | None = None
+               ) -> dict[str, Any]:
     person = p.person
     out: dict[str, Any] = {
         "id": p.pk, "number": p.membership.number, "person_id": person.pk,
@@ -175,7 +176,7 @@ def member_out(p: MemberProfile, *, detail: bool = False) -> dict[str, Any]:
         "standing": p.standing, "arrears": p.arrears, "advance": p.advance,
         "owing_since": p.owing_since, "dues_exempt": p.dues_exempt,
         "membership_status": p.membership.status,
-        "minor": members.is_minor_member(p, person),
+        "minor": members.is_minor_member(p, person, adult=adult),
     }
     if detail:
         rec = selectors.record_of(p)
@@ -235,8 +236,9 @@ def member_list(request: HttpRequest, section_id: int | None = None, group: str 
     qs = selectors.members_filter(selectors.members_for_user(request.user), section=section,
                                   group=group[:16], standing=standing[:8], minor=minor,
                                   q=q[:64])
+    adult = members.adult_age()
     return {"count": qs.count(), "offset": offset, "limit": limit,
-            "results": [member_out(p) for p in qs[offset:offset + limit]]}
+            "results": [member_out(p, adult=adult) for p in qs[offset:offset + limit]]}
 
 
 @router.get("/members/{member_id}")

@@ -223,13 +223,15 @@ def adult_age(on: date | None = None) -> int:
         return DEFAULT_ADULT_AGE
 
 
-def is_minor_member(profile: MemberProfile, person: Person, on: date | None = None) -> bool:
-    """A domestic worker who is (or may be) under the legal adult age: the urgent flag."""
+def is_minor_member(profile: MemberProfile, person: Person, on: date | None = None, *,
+                    adult: int | None = None) -> bool:
+    """A domestic worker who is (or may be) under the legal adult age: the urgent flag.
+    `adult`: the adult age already read (a list computes it once)."""
     if profile.group != MemberGroup.DOMESTIC:
         return False
     on = on or today()
     return bool(rules.is_minor(birth_date=person.birth_date, birth_year=person.birth_year,
-                               on=on, adult_age=adult_age(on)))
+                               on=on, adult_age=adult if adult is not None else adult_age(on)))
 
 
 # --- registration ---------------------------------------------------------------------------

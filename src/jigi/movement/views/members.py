@@ -81,7 +81,9 @@ def section_members(request, pk: int):
     minor = True if request.GET.get("minor") == "1" else None
     qs = selectors.members_filter(selectors.members_for_user(user), section=section, q=q,
                                   standing=standing, minor=minor)
-    rows = [{"p": p, "minor": members.is_minor_member(p, p.person)} for p in qs[:200]]
+    adult = members.adult_age()
+    rows = [{"p": p, "minor": members.is_minor_member(p, p.person, adult=adult)}
+            for p in qs[:200]]
     context = {"section": section, "rows": rows, "q": q, "standing": standing,
                "minor": minor, "standings": Standing.choices, "icons": STANDING_ICON,
                "count": qs.count(), "can_register": _can(user, section, ORGANISER_ROLES)}
