@@ -108,8 +108,9 @@ def require_programme_manager(user, organisation: Organisation) -> None:
 
 def _lock_session(session: TrainingSession) -> TrainingSession:
     """The session row, locked until the transaction ends: enrolments against the capacity,
-    state changes and completion are serialised per session."""
-    return TrainingSession.objects.select_for_update().select_related(
+    state changes and completion are serialised per session. Only the session's row: the
+    joined programme, organisation and unit stay unlocked (PostgreSQL would lock them too)."""
+    return TrainingSession.objects.select_for_update(of=("self",)).select_related(
         "programme", "programme__organisation", "unit").get(pk=session.pk)
 
 
