@@ -136,30 +136,40 @@ def _claim(limit: int, now: datetime, report: SendReport) -> list[OutgoingSms]:
 
 
 def _record(results: list[SendResult], backend: str, now: datetime, report: SendReport) -> None:
-    by_id = {r.message_id: r for r in results}
-    with transaction.atomic(durable=True):
-        messages = []
-        for chunk in _chunks(sorted(by_id)):
-            messages.extend(OutboundMessage.objects.select_for_update()
-                            .filter(pk__in=chunk, status=MessageStatus.QUEUED).order_by("pk"))
-        for m in messages:
-            r = by_id[m.pk]
-            if r.accepted:
-                m.status, m.gateway_id, m.cost, m.error = (MessageStatus.SENT, r.gateway_id,
-                                                           r.cost, "")
-                m.sent_at = m.status_at = now
-                report.sent += 1
-            elif r.retry:
-                m.sent_at, m.error = None, r.error[:200]
-                report.retry += 1
-            else:
-                m.status, m.error, m.status_at = MessageStatus.FAILED, r.error[:200], now
-                report.failed += 1
-        OutboundMessage.objects.bulk_update(
-            messages, ["status", "gateway_id", "cost", "error", "sent_at", "status_at"],
-            batch_size=CHUNK)
-        report.reports_applied += _apply_pending(
-            {m.gateway_id for m in messages if m.gateway_id}, now)
+    """The gateway's answers, in one statement run for every message (only a message still
+    queued changes: a concurrent cancellation wins)."""
+    q = connection.ops.quote_name
+    at = connection.ops.adapt_datetimefield_value(now)
+    table = q(OutboundMessage._meta.db_table)
+    sent, retry, failed = [], [], []
+    for r in results:
+        if r.accepted:
+            sent.append((MessageStatus.SENT.value, r.gateway_id[:100], r.cost, at, at,
+                         r.message_id, MessageStatus.QUEUED.value))
+        elif r.retry:
+            retry.append((r.error[:200], r.message_id, MessageStatus.QUEUED.value))
+        else:
+            failed.append((MessageStatus.FAILED.value, r.error[:200], at, r.message_id,
+                           MessageStatus.QUEUED.value))
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        if sent:
+            cursor.executemany(
+                f"UPDATE {table} SET {q('status')} = %s, {q('gateway_id')} = %s, "  # noqa: S608
+                f"{q('cost')} = %s, {q('error')} = '', {q('sent_at')} = %s, "
+                f"{q('status_at')} = %s WHERE {q('id')} = %s AND {q('status')} = %s", sent)
+        if retry:
+            cursor.executemany(
+                f"UPDATE {table} SET {q('sent_at')} = NULL, {q('error')} = %s "  # noqa: S608
+                f"WHERE {q('id')} = %s AND {q('status')} = %s", retry)
+        if failed:
+            cursor.executemany(
+                f"UPDATE {table} SET {q('status')} = %s, {q('error')} = %s, "  # noqa: S608
+                f"{q('status_at')} = %s WHERE {q('id')} = %s AND {q('status')} = %s", failed)
+        report.sent += len(sent)
+        report.retry += len(retry)
+        report.failed += len(failed)
+        report.reports_applied += _apply_pending({r.gateway_id for r in results if r.accepted
+                                                  and r.gateway_id}, now)
 
 
 def _release(ids: list[int], error: str) -> None:

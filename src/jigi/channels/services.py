@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 
 from jigi.channels import policy, templates
 from jigi.channels.backends.africastalking import REPORT_STATUS, parse_at_report
-from jigi.channels.backends.base import DeliveryUpdate
 from jigi.channels.models import (
     DeliveryReport,
     MessageStatus,
@@ -89,51 +88,61 @@ def delivery_reports_record(*, gateway: str, payloads: list[Mapping[str, Any]],
     parser = REPORT_PARSERS.get(gateway)
     if parser is None:
         raise NotFound("unknown_gateway", _("Unknown SMS gateway."))
-    updates: list[tuple[DeliveryUpdate, Mapping[str, Any]]] = []
+    reports: list[DeliveryReport] = []
     for payload in payloads:
         try:
-            updates.append((parser(payload), payload))
+            u = parser(payload)
         except ValueError:
             raise invalid({"id": _("Not a delivery report.")}) from None
+        reports.append(DeliveryReport(gateway=gateway, gateway_id=u.gateway_id,
+                                      status=u.raw_status,
+                                      payload={str(k)[:40]: str(v)[:200]
+                                               for k, v in dict(payload).items()}))
     now = now or timezone.now()
     with service_transaction():
-        reports = DeliveryReport.objects.bulk_create(
-            [DeliveryReport(gateway=gateway, gateway_id=u.gateway_id, status=u.raw_status,
-                            payload={k: str(v)[:200] for k, v in dict(p).items()})
-             for u, p in updates], batch_size=CHUNK)
-        _apply_pending({r.gateway_id for r in reports}, now, reports)
+        # Applied before they are inserted: each row is written once, already marked.
+        _apply_pending({r.gateway_id for r in reports}, now, fresh=reports)
+        DeliveryReport.objects.bulk_create(reports, batch_size=CHUNK)
     return reports
+
+
+def _executemany(sql: str, rows: list[tuple]) -> None:
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
 
 
 def _apply_pending(gateway_ids: set[str], now, fresh: list[DeliveryReport] | None = None
                    ) -> int:
-    """Apply the unapplied reports of these gateway ids to their messages (locked, by id
-    order). `fresh`: reports just created (bulk_create may not return their ids on every
-    database: they are matched by object). Returns the number of messages changed."""
-    ids = sorted(gateway_ids)
+    """Apply the unapplied reports of these gateway ids (those stored, and `fresh` ones not
+    yet inserted) to their messages, locked in id order. Returns the number of messages
+    changed."""
     by_gid: dict[str, list[DeliveryReport]] = {}
-    for chunk in _chunks(ids):
+    for chunk in _chunks(sorted(gateway_ids)):
         for r in DeliveryReport.objects.filter(gateway_id__in=chunk, applied=False):
             by_gid.setdefault(r.gateway_id, []).append(r)
     for r in fresh or []:
-        if r.pk is None:
-            by_gid.setdefault(r.gateway_id, []).append(r)
+        by_gid.setdefault(r.gateway_id, []).append(r)
     changed: list[OutboundMessage] = []
-    applied: list[DeliveryReport] = []
-    for chunk in _chunks(ids):
+    stored: list[DeliveryReport] = []
+    for chunk in _chunks(sorted(by_gid)):
         messages = (OutboundMessage.objects.select_for_update()
                     .filter(gateway_id__in=chunk).order_by("pk"))
         for m in messages:
-            reports = by_gid.get(m.gateway_id, [])
-            if not reports:
-                continue
+            reports = by_gid[m.gateway_id]
             if apply_reports(m, reports, now):
                 changed.append(m)
-            applied.extend(reports)
-    OutboundMessage.objects.bulk_update(changed, ["status", "status_at", "error"],
-                                        batch_size=CHUNK)
-    with_pk = [r for r in applied if r.pk is not None]
-    DeliveryReport.objects.bulk_update(with_pk, ["applied", "message"], batch_size=CHUNK)
+            stored.extend(r for r in reports if r.pk is not None)
+    q = connection.ops.quote_name
+    at = connection.ops.adapt_datetimefield_value(now)
+    _executemany(
+        f"UPDATE {q(OutboundMessage._meta.db_table)} SET {q('status')} = %s, "  # noqa: S608
+        f"{q('status_at')} = %s, {q('error')} = %s WHERE {q('id')} = %s",
+        [(m.status, at, m.error, m.pk) for m in changed])
+    _executemany(
+        f"UPDATE {q(DeliveryReport._meta.db_table)} SET {q('applied')} = %s, "  # noqa: S608
+        f"{q('message_id')} = %s WHERE {q('id')} = %s",
+        [(True, r.message_id, r.pk) for r in stored])
     return len(changed)
 
 
