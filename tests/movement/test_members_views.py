@@ -120,3 +120,24 @@ def test_member_page_refusals_and_waivers(mtc, client_for):
     assert edit.status_code == 302
     p.refresh_from_db()
     assert p.domestic.daily_hours == 10
+
+
+def test_officer_exempts_and_ends_a_membership(mtc, client_for):
+    p = make_member(mtc)
+    assert client_for("organiser").post(f"/movement/members/{p.pk}/officer/",
+                                         {"action": "end", "officer_reason": "Départ"}
+                                         ).status_code == 403
+    admin = client_for("movement_admin")
+    assert 'id="officer-form"' in admin.get(f"/movement/members/{p.pk}/").content.decode()
+    r = admin.post(f"/movement/members/{p.pk}/officer/", {"action": "end"})
+    assert r.status_code == 422
+    assert 'class="field-error"' in r.content.decode()
+    r = admin.post(f"/movement/members/{p.pk}/officer/",
+                   {"action": "exempt", "officer_reason": "Mineure"})
+    assert r.status_code == 302
+    r = admin.post(f"/movement/members/{p.pk}/officer/",
+                   {"action": "end", "officer_reason": "Partie au village"})
+    assert r.status_code == 302
+    p.refresh_from_db()
+    assert p.dues_exempt is True
+    assert p.membership.status == "ended"

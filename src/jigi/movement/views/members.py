@@ -170,6 +170,10 @@ def _member_context(request, profile) -> dict[str, Any]:
         "can_pay": organiser and profile.membership.status != "ended",
         "can_waive": organiser and st.arrears > 0,
         "can_decide": admin, "channels": PaymentChannel.choices,
+        "officer": admin and profile.membership.status != "ended",
+        "move_to": [s for s in selectors.sections_for_user(user)
+                    if s.pk != profile.section_id and s.member_group in ("", profile.group)
+                    and _can(user, s, ORGANISER_ROLES)] if admin else [],
         "reversed_ids": reversed_ids, "today": today(),
         "pending": [w for w in st.waivers if w.status == WaiverStatus.REQUESTED],
         "fields": forms.bound_inputs(profile.group, forms.record_values(profile)),
@@ -296,6 +300,38 @@ def member_edit(request, pk: int):
 
 
 @login_required
+@require_POST
+def member_officer(request, pk: int):
+    """An officer's decisions on a member: end her membership, exempt her from dues (or end
+    the exemption), move her to another section of her group."""
+    user = request.user
+    profile = _fetch(selectors.get_member_for_user, user, pk)
+    post = request.POST
+    action = post.get("action", "")
+    reason = forms.clean_text(post.get("officer_reason", ""))[:300]
+    try:
+        if action == "end":
+            members.member_end(acting_user=user, profile=profile, reason=reason)
+            messages.success(request, _("Membership ended."))
+        elif action in ("exempt", "unexempt"):
+            members.member_exempt_set(acting_user=user, profile=profile,
+                                      exempt=action == "exempt", reason=reason)
+            messages.success(request, _("Saved."))
+        elif action == "move":
+            section = _fetch(selectors.get_section_for_user, user, post.get("section"))
+            members.member_section_change(acting_user=user, profile=profile, section=section)
+            messages.success(request, _("Moved to %(section)s.") % {"section": section.name})
+        else:
+            raise forms.FormErrors({"action": _("Choose what to change.")})
+        return redirect("web:movement_member", pk=pk)
+    except (forms.FormErrors, ApplicationError) as exc:
+        exc_fields = getattr(exc, "fields", {}) or {}
+        if "reason" in exc_fields:
+            exc_fields["officer_reason"] = exc_fields.pop("reason")
+        return _refused(request, profile, exc, officer_form=True)
+
+
+@login_required
 def receipt(request, pk: int):
     """A dues receipt, printable on a 58 mm printer."""
     payment: DuesPayment = _fetch(selectors.get_payment_for_user, request.user, pk)
@@ -315,6 +351,7 @@ urlpatterns: list = [
     path("movement/members/<int:pk>/", member_detail, name="movement_member"),
     path("movement/members/<int:pk>/edit/", member_edit, name="movement_member_edit"),
     path("movement/members/<int:pk>/pay/", dues_pay, name="movement_pay"),
+    path("movement/members/<int:pk>/officer/", member_officer, name="movement_officer"),
     path("movement/members/<int:pk>/waiver/", waiver_request, name="movement_waiver"),
     path("movement/payments/<int:pk>/", receipt, name="movement_receipt"),
     path("movement/payments/<int:pk>/reverse/", dues_reverse, name="movement_reverse"),
