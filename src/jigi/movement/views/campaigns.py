@@ -212,10 +212,9 @@ def petition_confirm(request, pk: int):
         return _petition_page(request, petition,
                               done=_("Signature of %(name)s confirmed.") % {"name": sig.name})
     except ApplicationError as exc:
-        error, fields, status = refusal(exc)
-    return _petition_page(request, petition, status, error=error,
-                          errors={f"{k}_{data['phone']}": v for k, v in fields.items()}
-                          | fields, confirm_phone=data["phone"])
+        error, _fields, status = refusal(exc)
+    # The message shows above the form (the code field is on the signer's row).
+    return _petition_page(request, petition, status, error=error)
 
 
 @login_required
