@@ -197,8 +197,13 @@ def test_outsiders_on_the_page(mtc, people, client_for):
     response = client.get(URL)
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="rural-women"' not in html
     assert 'id="table-cases"' not in html
+    assert 'id="table-members"' not in html
+    # Her rural women panel: the woman of her literacy class (a rural session), no member.
+    assert response.context["panel"] == {"enrolled": 1, "completed": 1, "certificates": 0,
+                                         "literacy_assessed": 1, "literacy_gained": 1,
+                                         "levels_gained": 2}
+    assert 'data-key="members"' not in html
     assert response.context["tables"]["trainings"]["totals"][0] == 1
     assert client.get(URL, {"section": mtc.sections[MemberGroup.DOMESTIC].pk}
                       ).status_code == 404

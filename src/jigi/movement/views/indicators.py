@@ -273,7 +273,9 @@ def gender(request):
                   for c, n in result.categories.items()]
     outcomes = [{"value": o, "label": dict(CaseOutcome.choices).get(o, SEX_LABELS["unknown"]),
                  **n} for o, n in result.outcomes.items()]
-    panel = [(k, MEASURE_LABELS[k], v) for k, v in result.rural_women.items()]
+    # Outside MTC the panel holds the trainings only (no member or case of MTC's).
+    panel = [(k, MEASURE_LABELS[k], v) for k, v in result.rural_women.items()
+             if view is not None or k in TRAINING_KEYS]
     if request.GET.get("format") == "csv":
         return _gender_csv(request.GET.get("table", "members"), tables, categories, outcomes,
                            panel, period)
