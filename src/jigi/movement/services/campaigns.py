@@ -35,8 +35,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jigi.channels import templates as sms_templates
 from jigi.channels.models import OutboundMessage
 from jigi.channels.outbox import message_queue
+from jigi.channels.services import sender_label
 from jigi.core.audit import audit_log
 from jigi.core.cleaning import clean_text, conflict, invalid, service_transaction, today
 from jigi.core.errors import ApplicationError, Conflict, NotFound
@@ -479,19 +481,21 @@ def _sms(petition: Petition, signer: SignerDetails, signature: Signature, *,
             _("Too many codes were sent to this phone today. Try again tomorrow."),
             {"phone": _("Too many codes were sent to this phone today. Try again tomorrow.")},
             status_code=429)
-    # One SMS part when the title allows (GSM-7, 160 characters): straight quotes, the title
-    # cut at 40 characters with "..." (the ellipsis character would force UCS-2).
-    title = petition.title if len(petition.title) <= 40 else petition.title[:37] + "..."
-    with translation.override(signer.language):
-        if code is None:
-            text = gettext('Jigi MTC: you have already signed the petition "%(title)s". '
-                           "Thank you!") % {"title": title}
-        else:
-            text = gettext('Jigi MTC: code %(code)s to sign the petition "%(title)s". '
-                           "Valid 24 h.") % {"title": title, "code": code}
-    message_queue(organisation=petition.campaign.organisation, phone=signer.phone, text=text,
+    organisation = petition.campaign.organisation
+    label = sender_label(organisation)
+    if code is None:
+        # No catalogue text for this rare case: gettext in her language, GSM-7 wording.
+        with translation.override(signer.language):
+            text = gettext("%(org)s: you have already signed this petition. Thank you!") % {
+                "org": label}
+        language = signer.language
+    else:
+        # The channels' catalogue text (French, Bambara), one SMS part.
+        sms = sms_templates.render("petition_code", signer.language, org=label, code=code)
+        text, language = sms.text, sms.language
+    message_queue(organisation=organisation, phone=signer.phone, text=text,
                   purpose=CODE_PURPOSE, ref=f"movement.signature:{signature.pk}",
-                  person=signer.person, language=signer.language)
+                  person=signer.person, language=language)
 
 
 @dataclass(frozen=True)
