@@ -143,3 +143,19 @@ def test_the_simulators_reports_end_to_end(world):
                 if r["status"] in ("Failed", "Rejected")}
     assert set(OutboundMessage.objects.filter(status="failed")
                .values_list("gateway_id", flat=True)) == expected
+
+
+def test_a_report_left_unapplied_by_a_race_is_applied_by_the_next_send(world):
+    """The report arrived while the sender was recording its id (neither saw the other): it
+    is stored unapplied though its message is known; the next run of the sender applies it."""
+    m = sent_message(world.orgs.kondo, gateway_id="ATXid_race")
+    DeliveryReport.objects.create(gateway="africastalking", gateway_id="ATXid_race",
+                                  status="Success", payload={})
+    DeliveryReport.objects.create(gateway="africastalking", gateway_id="ATXid_nobody",
+                                  status="Success", payload={})
+    report = sms_send_queued(now=NOW)
+    assert report.reports_applied == 1
+    m.refresh_from_db()
+    assert m.status == MessageStatus.DELIVERED
+    assert list(DeliveryReport.objects.filter(applied=False)
+                .values_list("gateway_id", flat=True)) == ["ATXid_nobody"]

@@ -28,7 +28,7 @@ from jigi.channels import conf, policy
 from jigi.channels.backends import OutgoingSms, SendResult, SmsBackend, SmsBackendError
 from jigi.channels.backends import get_backend as _get_backend
 from jigi.channels.models import MessageStatus, OutboundMessage, SmsBudget, SmsPreference
-from jigi.channels.services import CHUNK, _apply_pending, _chunks
+from jigi.channels.services import CHUNK, _apply_pending, _chunks, reports_sweep
 
 OVER_BUDGET = "over budget"
 OPTED_OUT = "opted out"
@@ -188,6 +188,7 @@ def sms_send_queued(*, limit: int = 1000, now: datetime | None = None,
     now = now or timezone.now()
     backend = backend or _get_backend()
     report = SendReport(backend=backend.name)
+    report.reports_applied += reports_sweep(now=now)
     batch = _claim(limit, now, report)
     rate = conf.sms_rate(backend.name)
     size = max(1, int(rate)) if rate else CHUNK * 4
