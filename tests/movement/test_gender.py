@@ -228,3 +228,23 @@ def test_a_bad_group_is_refused(mtc, people):
     with pytest.raises(ApplicationError) as exc:
         gender_dashboard(mtc.users["movement_admin"], period=YEAR, group="x")
     assert exc.value.status_code == 422
+
+
+def test_a_few_statements_whatever_the_number_of_people(mtc, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = mtc.users["movement_admin"]
+    gender_dashboard(admin, period=YEAR)  # the user's scope is read once per user object
+    with CaptureQueriesContext(connection) as few:
+        gender_dashboard(admin, period=YEAR)
+    rights = TrainingSession.objects.get(programme__code="DROITS")
+    for _k in range(4):
+        member = make_member(mtc, MemberGroup.DOMESTIC)
+        _case(mtc, member, "no_contract", date(2026, 7, 1))
+        Enrolment.objects.create(session=rights, person=member.person)
+    with CaptureQueriesContext(connection) as more:
+        result, _v, _f = gender_dashboard(admin, period=YEAR)
+    assert (result.members["sex"].total["members"], result.cases["sex"].total["cases"],
+            result.trainings["sex"].total["enrolled"]) == (8, 7, 6)
+    assert len(more.captured_queries) == len(few.captured_queries) <= 6
