@@ -176,3 +176,23 @@ def test_programme_form_can_turn_literacy_levels_off(world, client_for):
         "min_attendance_pct": "60"})
     assert r.status_code == 422  # not an organisation she manages
     assert not Programme.objects.filter(code="X").exists()
+
+
+def test_session_edit(learning, client_for):
+    s = learning.session
+    c = client_for("manager_a")
+    r = c.get(f"/learning/sessions/{s.pk}/edit/")
+    assert r.status_code == 200
+    assert 'value="Niono, salle de la caisse"' in r.content.decode()
+    body = {"place": "Siribala, école", "trainer": "Aminata Sidibé",
+            "starts_on": str(s.starts_on), "ends_on": str(s.ends_on), "meetings": "8",
+            "capacity": "2", "language": "bm"}
+    r = c.post(f"/learning/sessions/{s.pk}/edit/", body)
+    assert r.status_code == 422  # three already enrolled
+    r = c.post(f"/learning/sessions/{s.pk}/edit/", body | {"capacity": "25"})
+    assert r.status_code == 302
+    s.refresh_from_db()
+    assert (s.place, s.trainer, s.meetings, s.capacity) == ("Siribala, école", "Aminata Sidibé",
+                                                            8, 25)
+    assert client_for("teller_a").get(f"/learning/sessions/{s.pk}/edit/").status_code == 403
+    assert client_for("teller_b").get(f"/learning/sessions/{s.pk}/edit/").status_code == 404

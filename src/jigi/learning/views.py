@@ -136,6 +136,34 @@ def session_new(request):
         "default_start": today, "default_end": today + timedelta(days=30)}, status=status)
 
 
+@login_required
+def session_edit(request, pk: int):
+    """Change a planned or running session: place, trainer, dates, meetings, places,
+    language (the programme and the unit stay)."""
+    user = request.user
+    session = _fetch(selectors.get_session_for_user, user, pk)
+    if not services.can_run(user, session.unit):
+        raise PermissionDenied
+    error, fields, status = None, {}, 200
+    if request.method == "POST":
+        post: Any = request.POST
+        try:
+            services.session_update(acting_user=user, session=session,
+                                    **forms.session_fields(post))
+            messages.success(request, _("Session changed."))
+            return redirect("web:learning_session", pk=session.pk)
+        except (forms.FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
+    else:
+        post = {f: getattr(session, f) for f in ("title", "place", "trainer", "starts_on",
+                                                 "ends_on", "meetings", "capacity",
+                                                 "language")}
+    return render(request, "learning/session_form.html", {
+        "session": session, "languages": LANGUAGE_NAMES, "error": error, "errors": fields,
+        "v": post, "default_start": session.starts_on, "default_end": session.ends_on},
+        status=status)
+
+
 def _session_context(request, session, **extra: Any) -> dict[str, Any]:
     user = request.user
     q = forms.clean_text(request.GET.get("q", ""))[:60]
@@ -368,6 +396,7 @@ urlpatterns: list = [
     path("learning/programmes/new/", programme_new, name="learning_programme_new"),
     path("learning/sessions/new/", session_new, name="learning_session_new"),
     path("learning/sessions/<int:pk>/", session_detail, name="learning_session"),
+    path("learning/sessions/<int:pk>/edit/", session_edit, name="learning_session_edit"),
     path("learning/sessions/<int:pk>/enrol/", session_enrol, name="learning_enrol"),
     path("learning/sessions/<int:pk>/roll/<int:meeting>/", roll_call, name="learning_roll"),
     path("learning/sessions/<int:pk>/complete/", session_complete, name="learning_complete"),
