@@ -196,3 +196,20 @@ def test_session_edit(learning, client_for):
                                                             8, 25)
     assert client_for("teller_a").get(f"/learning/sessions/{s.pk}/edit/").status_code == 403
     assert client_for("teller_b").get(f"/learning/sessions/{s.pk}/edit/").status_code == 404
+
+
+def test_level_before_set_from_the_session_page(learning, client_for):
+    e = learning.enrolments[0]
+    c = client_for("manager_a")
+    assert c.post(f"/learning/enrolments/{e.pk}/level/", {"literacy_before": "2"}
+                  ).status_code == 302
+    e.refresh_from_db()
+    assert e.literacy_before == 2
+    assert c.post(f"/learning/enrolments/{e.pk}/level/", {"literacy_before": "9"}
+                  ).status_code == 422
+    assert client_for("teller_a").post(f"/learning/enrolments/{e.pk}/level/",
+                                       {"literacy_before": "0"}).status_code == 403
+    assert client_for("mutual_manager").post(f"/learning/enrolments/{e.pk}/level/",
+                                             {"literacy_before": "0"}).status_code == 404
+    e.refresh_from_db()
+    assert e.literacy_before == 2

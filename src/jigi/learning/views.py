@@ -286,6 +286,25 @@ def _roll_items(session, meeting: int) -> list[dict[str, Any]]:
 
 
 @login_required
+@require_POST
+def enrolment_level(request, pk: int):
+    """Set a participant's literacy level before the training (assessed after enrolment)."""
+    user = request.user
+    enrolment = _fetch(selectors.get_enrolment_for_user, user, pk)
+    try:
+        errors: dict[str, Any] = {}
+        before = forms.level(request.POST, "literacy_before", errors)
+        if errors:
+            raise forms.FormErrors(errors)
+        services.enrolment_update(acting_user=user, enrolment=enrolment, literacy_before=before)
+        return redirect("web:learning_session", pk=enrolment.session_id)
+    except (forms.FormErrors, ApplicationError) as exc:
+        error, fields, status = refusal(exc)
+    return render(request, "learning/session.html", _session_context(
+        request, enrolment.session, error=error, errors=fields), status=status)
+
+
+@login_required
 def roll_call(request, pk: int, meeting: int):
     """One meeting's roll: a big button per participant (present / absent). A tap posts that
     one mark with htmx and gets the participant's row back; without JavaScript the form posts
@@ -403,6 +422,7 @@ urlpatterns: list = [
     path("learning/sessions/<int:pk>/<str:action>/", session_action,
          name="learning_session_action"),
     path("learning/enrolments/<int:pk>/drop/", enrolment_drop, name="learning_drop"),
+    path("learning/enrolments/<int:pk>/level/", enrolment_level, name="learning_level"),
     path("learning/enrolments/<int:pk>/certificate.pdf", certificate,
          name="learning_certificate"),
     path("learning/reports/", report, name="learning_report"),
