@@ -43,6 +43,8 @@ def test_reminders_command_is_idempotent(world, member, loan_with_instalments):
     loan_with_instalments(member(), [AS_OF + timedelta(days=3)])
     assert json.loads(run("reminders", "--as-of", AS_OF.isoformat()))["queued"] == 1
     assert json.loads(run("reminders", "--as-of", AS_OF.isoformat()))["queued"] == 0
+    assert json.loads(run("reminders", "--from-cob")) == {"queued": 0, "handed_over": 0,
+                                                          "cancelled": 0}
 
 
 def test_templates_command_lists_encodings():

@@ -135,3 +135,46 @@ def test_preference_falls_back_to_the_persons_language_and_is_audited(world, mem
     m = receipt_queue(kind="repayment_receipt", organisation=world.orgs.kondo, person=person,
                       amount=27_500, on=AS_OF, receipt="R-9", balance=55_000, loan="C001-1")
     assert m.text.startswith("Kondo Jigima: repayment of 27 500 F")
+
+
+def _cob_reminder(loan, amount=27_500, queued_for=AS_OF):
+    from jigi.cob.models import Reminder
+
+    inst = Installment.objects.get(loan=loan, due_on=DUE)
+    return Reminder.objects.create(installment=inst, loan=loan, caisse=loan.caisse, due_on=DUE,
+                                   amount=amount, queued_for=queued_for)
+
+
+def test_reminders_close_of_business_queued_become_sms(world, member, loan_with_instalments):
+    from jigi.channels.services import reminders_from_cob
+    from jigi.cob.models import Reminder
+
+    yes = loan_with_instalments(member(language="bm"), [DUE])
+    no = loan_with_instalments(member(opt_in=False), [DUE])
+    r_yes, r_no = _cob_reminder(yes, amount=12_345), _cob_reminder(no)
+    assert reminders_from_cob(queued_for=AS_OF) == {"queued": 1, "handed_over": 1,
+                                                    "cancelled": 1}
+    m = OutboundMessage.objects.get()
+    assert m.text == (f"Kondo Jigima: i ka juru 12 345 F ({yes.number}) ka kan ka sara "
+                      "12/03/2026. I ni ce!")
+    assert m.ref == f"credit.installment:{r_yes.installment_id}"
+    assert Reminder.objects.get(pk=r_yes.pk).status == "sent"
+    assert Reminder.objects.get(pk=r_no.pk).status == "cancelled"
+    # Nothing left to hand over; and the direct way does not remind the same instalment.
+    assert reminders_from_cob() == {"queued": 0, "handed_over": 0, "cancelled": 0}
+    assert reminders_queue(as_of=AS_OF) == 0
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_cob_reminder_of_an_instalment_already_reminded_is_handed_over_without_a_second_sms(
+        world, member, loan_with_instalments):
+    from jigi.channels.services import reminders_from_cob
+    from jigi.cob.models import Reminder
+
+    loan = loan_with_instalments(member(), [DUE])
+    assert reminders_queue(as_of=AS_OF) == 1
+    r = _cob_reminder(loan)
+    assert reminders_from_cob(queued_for=AS_OF) == {"queued": 0, "handed_over": 1,
+                                                    "cancelled": 0}
+    assert Reminder.objects.get(pk=r.pk).status == "sent"
+    assert OutboundMessage.objects.count() == 1

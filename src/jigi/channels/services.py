@@ -236,18 +236,41 @@ def _serialise(key: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(key.encode())])
 
 
+def _installment_reminded(outer: str):
+    """Reminders already in the outbox for the instalment `outer` points at (the one key both
+    ways of queueing them share)."""
+    return OutboundMessage.objects.filter(
+        purpose=REMINDER,
+        ref=Concat(Value("credit.installment:"), Cast(OuterRef(outer), output_field=CharField())))
+
+
+def _reminder_messages(rows) -> list[OutboundMessage]:
+    """(instalment id, loan number, organisation id, person id, phone, preferred language,
+    person's language, amount, due date) rows -> unsaved reminders."""
+    from jigi.orgs.models import Organisation
+
+    labels = {o.pk: sender_label(o) for o in Organisation.objects.all()}
+    messages = []
+    for pk, number, org_id, person_id, phone, pref_lang, person_lang, amount, due in rows:
+        if amount <= 0:
+            continue
+        sms = templates.render(REMINDER, templates.language_of(pref_lang, person_lang),
+                               org=labels[org_id], amount=amount, loan=number, date=due)
+        messages.append(OutboundMessage(
+            organisation_id=org_id, phone=phone, text=sms.text, language=sms.language,
+            purpose=REMINDER, ref=f"credit.installment:{pk}", person_id=person_id,
+            encoding=sms.encoding, parts=sms.parts))
+    return messages
+
+
 def reminders_queue(*, as_of: date, days_before: int = 3) -> int:
     """One reminder per unpaid instalment of an active loan (its current schedule) falling
     due `days_before` days after `as_of`, for borrowers who opted in and have a phone. One
     query for the instalments (those already reminded excluded in it), one bulk insert.
     Running it twice queues nothing more. Returns how many were queued."""
     from jigi.credit.models import Installment, LoanStatus
-    from jigi.orgs.models import Organisation
 
     due = as_of + timedelta(days=days_before)
-    reminded = OutboundMessage.objects.filter(
-        purpose=REMINDER,
-        ref=Concat(Value("credit.installment:"), Cast(OuterRef("pk"), output_field=CharField())))
     with service_transaction():
         _serialise(f"sms-reminders:{due.isoformat()}")
         rows = (Installment.objects
@@ -255,28 +278,48 @@ def reminders_queue(*, as_of: date, days_before: int = 3) -> int:
                         version=F("loan__schedule_version"),
                         loan__person__sms_preference__opt_in=True)
                 .exclude(loan__person__phone="")
-                .filter(~Exists(reminded))
+                .filter(~Exists(_installment_reminded("pk")))
                 .values_list("pk", "loan__number", "loan__caisse__organisation_id",
                              "loan__person_id", "loan__person__phone",
                              "loan__person__sms_preference__language", "loan__person__language",
                              "principal", "interest", "fees", "penalties", "principal_paid",
                              "interest_paid", "fees_paid", "penalties_paid", "interest_waived")
                 .order_by("pk"))
-        labels = {o.pk: sender_label(o) for o in Organisation.objects.all()}
-        messages = []
-        for (pk, number, org_id, person_id, phone, pref_lang, person_lang, p, i, f, pen,
-             pp, ip, fp, penp, waived) in rows.iterator(chunk_size=2000):
-            amount = p + i + f + pen - pp - ip - fp - penp - waived
-            if amount <= 0:
-                continue
-            sms = templates.render(REMINDER, templates.language_of(pref_lang, person_lang),
-                                   org=labels[org_id], amount=amount, loan=number, date=due)
-            messages.append(OutboundMessage(
-                organisation_id=org_id, phone=phone, text=sms.text, language=sms.language,
-                purpose=REMINDER, ref=f"credit.installment:{pk}", person_id=person_id,
-                encoding=sms.encoding, parts=sms.parts))
+        messages = _reminder_messages(
+            (pk, number, org, person, phone, pl, lang,
+             p + i + f + pen - pp - ip - fp - penp - waived, due)
+            for (pk, number, org, person, phone, pl, lang, p, i, f, pen, pp, ip, fp, penp,
+                 waived) in rows.iterator(chunk_size=2000))
         OutboundMessage.objects.bulk_create(messages, batch_size=CHUNK)
     return len(messages)
+
+
+def reminders_from_cob(*, queued_for: date | None = None) -> dict[str, int]:
+    """Turn the reminders close of business queued (cob.Reminder, with the amount it worked
+    out) into SMS for opted-in borrowers with a phone; the handed-over reminders become
+    "sent", the others (no consent, no phone) "cancelled". Set-based like reminders_queue
+    and sharing its key: an instalment reminded one way is not reminded the other."""
+    from jigi.cob.models import Reminder, ReminderStatus
+
+    with service_transaction():
+        _serialise("sms-reminders-cob")
+        waiting = Reminder.objects.filter(status=ReminderStatus.QUEUED)
+        if queued_for is not None:
+            waiting = waiting.filter(queued_for=queued_for)
+        rows = (waiting.filter(loan__person__sms_preference__opt_in=True)
+                .exclude(loan__person__phone="")
+                .filter(~Exists(_installment_reminded("installment_id")))
+                .values_list("installment_id", "loan__number", "caisse__organisation_id",
+                             "loan__person_id", "loan__person__phone",
+                             "loan__person__sms_preference__language", "loan__person__language",
+                             "amount", "due_on")
+                .order_by("installment_id"))
+        messages = _reminder_messages(rows.iterator(chunk_size=2000))
+        OutboundMessage.objects.bulk_create(messages, batch_size=CHUNK)
+        sent = waiting.filter(Exists(_installment_reminded("installment_id"))).update(
+            status=ReminderStatus.SENT)
+        cancelled = waiting.update(status=ReminderStatus.CANCELLED)
+    return {"queued": len(messages), "handed_over": sent, "cancelled": cancelled}
 
 
 # --- preferences and budgets ------------------------------------------------------------------

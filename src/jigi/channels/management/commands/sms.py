@@ -4,7 +4,8 @@
   backend (then, with the simulator and --reports, receive its delivery reports).
 - `jigi sms outbox [--phone P] [--status S] [--limit N]`: the newest messages.
 - `jigi sms report --month YYYY-MM [--org CODE] [--csv]`: the cost report.
-- `jigi sms reminders [--as-of YYYY-MM-DD] [--days 3]`: queue instalment reminders.
+- `jigi sms reminders [--as-of YYYY-MM-DD] [--days 3]`: queue instalment reminders;
+  `--from-cob [--as-of D]`: hand over the reminders close of business queued (that day).
 - `jigi sms reports`: the simulator's pending delivery reports.
 - `jigi sms templates`: every template's encoding and parts with the longest values.
 Prints JSON (or CSV), exits 2 on bad input.
@@ -22,7 +23,7 @@ from django.utils import timezone
 from jigi.channels import selectors, templates
 from jigi.channels.models import OutboundMessage
 from jigi.channels.sender import sms_send_queued
-from jigi.channels.services import reminders_queue, sms_simulate_reports
+from jigi.channels.services import reminders_from_cob, reminders_queue, sms_simulate_reports
 from jigi.orgs.models import Organisation
 
 INVALID_INPUT = 2
@@ -44,6 +45,8 @@ class Command(BaseCommand):
         parser.add_argument("--csv", action="store_true")
         parser.add_argument("--as-of", dest="as_of", default="")
         parser.add_argument("--days", type=int, default=3)
+        parser.add_argument("--from-cob", dest="from_cob", action="store_true",
+                            help="reminders: those close of business queued")
 
     def _out(self, data: Any) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False, default=str))
@@ -87,11 +90,14 @@ class Command(BaseCommand):
         self._out({"month": month, "rows": [r.__dict__ for r in report.rows],
                    "budgets": report.budgets, "spent": report.spent, "queued": report.queued})
 
-    def do_reminders(self, *, as_of: str, days: int, **_: Any) -> None:
+    def do_reminders(self, *, as_of: str, days: int, from_cob: bool, **_: Any) -> None:
         try:
             day = date.fromisoformat(as_of) if as_of else timezone.localdate()
         except ValueError:
             raise CommandError("--as-of YYYY-MM-DD", returncode=INVALID_INPUT) from None
+        if from_cob:
+            self._out(reminders_from_cob(queued_for=day if as_of else None))
+            return
         if not 0 <= days <= 60:
             raise CommandError("--days from 0 to 60", returncode=INVALID_INPUT)
         self._out({"as_of": day.isoformat(), "days_before": days,
