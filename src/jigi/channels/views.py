@@ -68,7 +68,9 @@ def outbox(request):
 def send_now(request):
     if not _may_send(request.user):
         raise PermissionDenied
-    report = sms_send_queued(limit=500)
+    # A page waits for the answer: with a throttled gateway, about five seconds' worth.
+    rate = conf.sms_rate(conf.sms_backend_name())
+    report = sms_send_queued(limit=500 if not rate else max(1, int(rate * 5)))
     reports = sms_simulate_reports() if report.backend == "simulator" else 0
     if report.error:
         messages.error(request, _("The SMS gateway could not be reached: the messages wait "
