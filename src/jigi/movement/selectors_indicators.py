@@ -276,7 +276,7 @@ def gender_dashboard(user, *, period: Period, section: Any = None, group: Any = 
         raise NotFound("not_found", _("Not found."))
     view = movement_view(user)
     filters = clean_filters(view, section=section, group=group)
-    on = period.end
+    on = min(period.end, today())  # ages on the period's last day, never a day to come
     members: list[Who] = []
     cases: list[CaseRow] = []
     if view is not None:
@@ -340,7 +340,7 @@ def _training_rows(user, view: MovementView | None, filters: Filters, period: Pe
     for values in qs.values_list(*fields).iterator(chunk_size=2000):
         sex, bd, by, urban, status, certificate, before, after = values[:8]
         group_, origin = (values[8], values[9]) if view is not None else ("", False)
-        who = Who(sex=sex, age=age_on(period.end, bd, by), area=_area(urban),
+        who = Who(sex=sex, age=age_on(min(period.end, today()), bd, by), area=_area(urban),
                   group=group_ or "", rural_origin=bool(origin))
         rows.append(TrainingRow(who=who, completed=status == EnrolmentStatus.COMPLETED,
                                 certificate=bool(certificate), literacy_before=before,
