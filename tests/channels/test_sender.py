@@ -89,8 +89,11 @@ def test_over_budget_messages_stay_queued_and_are_reported(world, member):
     k2.refresh_from_db()
     assert k2.error == OVER_BUDGET
     assert k2.sent_at is None
-    # Nothing more this month; the next month's budget lets it go.
-    assert sms_send_queued(now=NOW + timedelta(hours=1), backend=Recording()).sent == 0
+    # Nothing more this month (and the report still says what waits); the next month's
+    # budget lets it go.
+    again = sms_send_queued(now=NOW + timedelta(hours=1), backend=Recording())
+    assert again.sent == 0
+    assert (again.held, again.held_by_organisation) == (1, {kondo.pk: 1})
     SmsBudget.objects.create(organisation=kondo, month=(NOW.date().replace(day=1)
                                                         + timedelta(days=31)).replace(day=1),
                              amount=1000)

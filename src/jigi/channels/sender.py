@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from jigi.channels import conf, policy
@@ -96,6 +96,12 @@ def _claim(limit: int, now: datetime, report: SendReport) -> list[OutgoingSms]:
                    .values_list("organisation_id", flat=True).distinct())
         left = budget_left(orgs, now)
         broke = {org for org, amount in left.items() if amount is not None and amount < price}
+        if broke:  # still said in the report: how many wait for each of them
+            waiting = (OutboundMessage.objects
+                       .filter(organisation_id__in=broke, status=MessageStatus.QUEUED)
+                       .values("organisation_id").annotate(n=Count("pk"))
+                       .values_list("organisation_id", "n"))
+            report.held_by_organisation.update(dict(waiting))
         qs = (OutboundMessage.objects
               .filter(Q(sent_at__isnull=True) | Q(sent_at__lt=stale), status=MessageStatus.QUEUED)
               .exclude(organisation_id__in=broke)
@@ -131,7 +137,8 @@ def _claim(limit: int, now: datetime, report: SendReport) -> list[OutgoingSms]:
                 error=OVER_BUDGET, sent_at=None)
         for chunk in _chunks([m.message_id for m in claimed]):
             OutboundMessage.objects.filter(pk__in=chunk).update(sent_at=now, error="")
-    report.claimed, report.cancelled, report.held = len(claimed), len(cancelled), len(held)
+    report.claimed, report.cancelled = len(claimed), len(cancelled)
+    report.held = sum(report.held_by_organisation.values())
     return claimed
 
 

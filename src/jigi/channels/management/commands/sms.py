@@ -57,6 +57,9 @@ class Command(BaseCommand):
     def do_send(self, *, limit: int | None, reports: bool, **_: Any) -> None:
         report = sms_send_queued(limit=limit or 1000)
         out = report.as_dict()
+        codes = dict(Organisation.objects.values_list("pk", "code"))
+        out["held_by_organisation"] = {codes.get(k, str(k)): v
+                                       for k, v in report.held_by_organisation.items()}
         if reports and report.backend == "simulator":
             out["reports_received"] = sms_simulate_reports()
         self._out(out)
