@@ -198,3 +198,23 @@ def test_the_series_reads_the_snapshots_for_the_user(mtc, members):
             points[-2].figures["contract"].denominator) == (1, 2)
     points, _v, _f = indicator_series(mtc.users["movement_admin"], group=T)
     assert points[-2].figures["teachers_below_smig"].amount == 75_000
+
+
+def test_two_runs_at_once_leave_the_first_snapshot(mtc, members, monkeypatch):
+    """Another run writes the month's snapshot while this one computes: this one keeps the
+    other's row, and says it did not make it."""
+    from jigi.movement.services import indicators as service
+
+    compute = service.movement_decent_work
+
+    def slow_compute(organisation, on):
+        result = compute(organisation, on)
+        IndicatorSnapshot.objects.create(organisation=organisation, month=date(2026, 11, 1),
+                                         data={"members": 99}, smig=40_000)
+        return result
+
+    monkeypatch.setattr(service, "movement_decent_work", slow_compute)
+    snap, created = indicator_snapshot_take(organisation=mtc.org, month=date(2026, 11, 1))
+    assert (created, snap.data) == (False, {"members": 99})
+    assert IndicatorSnapshot.objects.count() == 1
+    assert not AuditEvent.objects.filter(event_type="movement.indicator_snapshot").exists()
