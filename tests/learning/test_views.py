@@ -213,3 +213,22 @@ def test_level_before_set_from_the_session_page(learning, client_for):
                                              {"literacy_before": "0"}).status_code == 404
     e.refresh_from_db()
     assert e.literacy_before == 2
+
+
+def test_programme_edit_and_withdraw(learning, client_for):
+    p = learning.programme
+    c = client_for("manager_a")
+    r = c.get(f"/learning/programmes/{p.pk}/")
+    assert r.status_code == 200
+    assert 'value="Alphabétisation"' in r.content.decode()
+    r = c.post(f"/learning/programmes/{p.pk}/", {"name": "Lire et écrire",
+                                                  "min_attendance_pct": "101"})
+    assert r.status_code == 422
+    r = c.post(f"/learning/programmes/{p.pk}/", {"name": "Lire et écrire",
+                                                  "min_attendance_pct": "0"})
+    assert r.status_code == 302
+    p.refresh_from_db()
+    assert (p.name, p.min_attendance_pct, p.active) == ("Lire et écrire", 0, False)
+    assert 'value="0"' in c.get(f"/learning/programmes/{p.pk}/").content.decode()
+    assert client_for("teller_a").get(f"/learning/programmes/{p.pk}/").status_code == 403
+    assert client_for("mutual_manager").get(f"/learning/programmes/{p.pk}/").status_code == 404

@@ -71,7 +71,7 @@ def home(request):
     return render(request, "learning/home.html", {
         "programmes": selectors.programmes_for_user(user)[:200],
         "sessions": sessions[:200], "status": status, "statuses": SessionStatus.choices,
-        "can_manage": bool(_managed_organisations(user)),
+        "managed": {o.pk for o in _managed_organisations(user)},
         "can_plan": selectors.units_to_run(user).exists(),
     })
 
@@ -97,6 +97,35 @@ def programme_new(request):
     return render(request, "learning/programme_form.html", {
         "organisations": orgs, "kinds": ProgrammeKind.choices, "error": error,
         "errors": fields, "v": post}, status=status)
+
+
+@login_required
+def programme_edit(request, pk: int):
+    """Change a programme's name, attendance needed, certificate title, or stop offering it."""
+    user = request.user
+    programme = _fetch(selectors.get_programme_for_user, user, pk)
+    if not services.can_manage_programmes(user, programme.organisation_id):
+        raise PermissionDenied
+    error, fields, status = None, {}, 200
+    post: Any = request.POST if request.method == "POST" else {
+        "name": programme.name, "description": programme.description,
+        "certificate_title": programme.certificate_title,
+        "min_attendance_pct": str(programme.min_attendance_pct),
+        "active": "on" if programme.active else ""}
+    if request.method == "POST":
+        try:
+            data = forms.programme_fields(post)
+            services.programme_update(
+                acting_user=user, programme=programme, name=data["name"],
+                description=data["description"], certificate_title=data["certificate_title"],
+                min_attendance_pct=data["min_attendance_pct"],
+                active=post.get("active") == "on")
+            messages.success(request, _("Programme changed."))
+            return redirect("web:learning_home")
+        except (forms.FormErrors, ApplicationError) as exc:
+            error, fields, status = refusal(exc)
+    return render(request, "learning/programme_form.html", {
+        "programme": programme, "error": error, "errors": fields, "v": post}, status=status)
 
 
 @login_required
@@ -413,6 +442,7 @@ def report(request):
 urlpatterns: list = [
     path("learning/", home, name="learning_home"),
     path("learning/programmes/new/", programme_new, name="learning_programme_new"),
+    path("learning/programmes/<int:pk>/", programme_edit, name="learning_programme"),
     path("learning/sessions/new/", session_new, name="learning_session_new"),
     path("learning/sessions/<int:pk>/", session_detail, name="learning_session"),
     path("learning/sessions/<int:pk>/edit/", session_edit, name="learning_session_edit"),
