@@ -196,3 +196,28 @@ def test_backend_by_setting(settings):
     settings.JIGI_SMS_BACKEND = "pigeon"
     with pytest.raises(ValueError, match="pigeon"):
         get_backend()
+
+
+def test_end_to_end_through_africastalking_shapes(world, fake_at, settings):
+    """Queued -> sent through the Africa's Talking adapter (local server) -> the gateway's
+    delivery report for the id it returned -> delivered; the cost is the gateway's."""
+    from jigi.channels.models import OutboundMessage
+    from jigi.channels.outbox import message_queue
+    from jigi.channels.sender import sms_send_queued
+    from jigi.channels.services import delivery_reports_record
+
+    settings.JIGI_SMS_RATES = {"africastalking": 0}
+    for i in range(3):
+        message_queue(organisation=world.orgs.kondo, phone=f"+2237600000{i}",
+                      text="Réunion samedi", purpose="campaign_message")
+    report = sms_send_queued(backend=at(fake_at))
+    assert report.sent == 3
+    assert len(fake_at.requests) == 1  # one text, one request
+    ids = sorted(OutboundMessage.objects.values_list("gateway_id", flat=True))
+    assert ids == ["ATXid_0", "ATXid_1", "ATXid_2"]
+    assert set(OutboundMessage.objects.values_list("cost", flat=True)) == {25}
+    delivery_reports_record(gateway="africastalking", payloads=[
+        {"id": "ATXid_1", "status": "Success", "phoneNumber": "+22376000001"},
+        {"id": "ATXid_2", "status": "Rejected", "failureReason": "UserInBlackList"}])
+    statuses = dict(OutboundMessage.objects.values_list("gateway_id", "status"))
+    assert statuses == {"ATXid_0": "sent", "ATXid_1": "delivered", "ATXid_2": "failed"}
