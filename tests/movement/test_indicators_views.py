@@ -116,3 +116,12 @@ def test_the_series_up_to_a_month(mtc, members, client_for):  # noqa: F811
         response = client.get(URL, {"until": bad})
         assert response.status_code == 422
         assert "until" in response.context["field_errors"]
+
+
+def test_csv_headers_in_the_reader_s_language(mtc, members, client_for):  # noqa: F811
+    client = client_for("case_worker_1")
+    rows = _rows(client.get(URL, {"format": "csv"}, HTTP_ACCEPT_LANGUAGE="en"))
+    assert rows[0] == ["Indicator", "Numerator", "Denominator", "%", "Amount"]
+    assert rows[1][0] == ("Written contract (domestic workers; teachers on State or local "
+                          "contract)")
+    assert rows[7][0] == "Teachers paid below the SMIG"
