@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jigi.movement import standing as s
@@ -82,6 +82,7 @@ def charge_lists(draw):
     return out
 
 
+@settings(deadline=None)
 @given(charge_lists(), days, st.integers(0, 12), st.booleans())
 def test_standing_properties(charges, as_of, grace, exempt):
     r = s.standing_of(charges, as_of=as_of, grace_months=grace, exempt=exempt)
@@ -98,6 +99,7 @@ def test_standing_properties(charges, as_of, grace, exempt):
     assert s.standing_of(paid, as_of=as_of, grace_months=grace).standing in (s.NEW, s.CURRENT)
 
 
+@settings(deadline=None)
 @given(charge_lists(), days, st.integers(0, 12))
 def test_standing_only_worsens_as_time_passes(charges, as_of, grace):
     order = [s.NEW, s.CURRENT, s.GRACE, s.ARREARS]
@@ -106,6 +108,7 @@ def test_standing_only_worsens_as_time_passes(charges, as_of, grace):
     assert order.index(b) >= order.index(a)
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(0, 10_000), max_size=40), st.integers(0, 500_000))
 def test_allocate_conserves_money_oldest_first(caps, money):
     parts, left = s.allocate(caps, money)
@@ -118,6 +121,7 @@ def test_allocate_conserves_money_oldest_first(caps, money):
             assert parts[:i] == list(caps[:i])
 
 
+@settings(deadline=None)
 @given(days, st.integers(1, 12), st.integers(0, 60))
 def test_periods_tile_without_gaps(anchor, months, n):
     through = s.add_months(anchor, n)

@@ -143,8 +143,12 @@ def _settle(profile: MemberProfile, *, extra: int = 0) -> Settled:
 
 
 def standing_refresh(profile: MemberProfile, as_of: date, *, charges: list[DuesCharge] | None
-                     = None, rates: Rates | None = None) -> MemberProfile:
-    """Recompute and save her standing, arrears and owing-since (and advance, version)."""
+                     = None, rates: Rates | None = None, saved: tuple | None = None
+                     ) -> bool:
+    """Recompute her standing, arrears and owing-since and save them (with her advance and a
+    new version). With `saved` (what the row held: standing, arrears, owing_since, advance)
+    nothing is written when nothing changed (the daily run over every member). Returns
+    whether anything changed."""
     charges = _charges(profile) if charges is None else charges
     rates = rates or Rates(profile.section.organisation_id)
     result = rules.standing_of(
@@ -152,9 +156,12 @@ def standing_refresh(profile: MemberProfile, as_of: date, *, charges: list[DuesC
         as_of=as_of, grace_months=rates.grace(profile.group, as_of), exempt=profile.dues_exempt)
     profile.standing, profile.arrears, profile.owing_since = (result.standing, result.arrears,
                                                               result.owing_since)
+    now = (profile.standing, profile.arrears, profile.owing_since, profile.advance)
+    if saved is not None and now == saved:
+        return False
     profile.version += 1
     profile.save(update_fields=["standing", "arrears", "owing_since", "advance", "version"])
-    return profile
+    return True
 
 
 def _lock(profile: MemberProfile) -> MemberProfile:
@@ -265,9 +272,15 @@ def _accrue_section(section: Unit, as_of: date, rates: Rates, book, user,
         run.amount += total
         run.advance_used += used
         run.sections[section.code] = total
+    # Every member's charges in one read (the standing of all of them moves with time).
+    by_profile: dict[int, list[DuesCharge]] = defaultdict(list)
+    for c in DuesCharge.objects.filter(profile__section=section).order_by("period_start"):
+        by_profile[c.profile_id].append(c)
+    with_new = {q.pk for q, _n in planned}
     for p in profiles:
-        charges = None
-        if p.advance and any(q is p for q, _n in planned):
+        saved = (p.standing, p.arrears, p.owing_since, p.advance)
+        charges = by_profile.get(p.pk, [])
+        if p.advance and p.pk in with_new:
             settled = _settle(p)
             charges = settled.charges
             payment = (DuesPayment.objects.filter(profile=p, amount__gt=0,
@@ -275,9 +288,7 @@ def _accrue_section(section: Unit, as_of: date, rates: Rates, book, user,
                        .order_by("-pk").first())
             if payment is not None:
                 _allocate_rows(payment, settled.deltas)
-        before = (p.standing, p.arrears, p.owing_since, p.advance)
-        standing_refresh(p, as_of, charges=charges, rates=rates)
-        if (p.standing, p.arrears, p.owing_since, p.advance) != before:
+        if standing_refresh(p, as_of, charges=charges, rates=rates, saved=saved):
             run.members += 1
 
 
