@@ -94,6 +94,11 @@ def _claim(limit: int, now: datetime, report: SendReport) -> list[OutgoingSms]:
         # held messages do not fill every batch ahead of the others'.
         orgs = set(OutboundMessage.objects.filter(status=MessageStatus.QUEUED)
                    .values_list("organisation_id", flat=True).distinct())
+        # Two senders at once must not both spend the same remainder: the month's budget rows
+        # are locked (by id) until this claim commits.
+        list(SmsBudget.objects.select_for_update()
+             .filter(organisation_id__in=orgs, month=timezone.localdate(now).replace(day=1))
+             .order_by("pk").values_list("pk", flat=True))
         left = budget_left(orgs, now)
         broke = {org for org, amount in left.items() if amount is not None and amount < price}
         if broke:  # still said in the report: how many wait for each of them
