@@ -187,6 +187,7 @@ def _mount() -> None:
     from jigi.ledger.api import router as ledger_router
     from jigi.movement.api_campaigns import router as movement_campaigns_router
     from jigi.movement.api_cases import router as movement_cases_router
+    from jigi.movement.api_indicators import router as movement_indicators_router
     from jigi.movement.api_members import router as movement_members_router
     from jigi.orgs.api import router as orgs_router
     from jigi.people.api import router as people_router
@@ -202,6 +203,7 @@ def _mount() -> None:
     api.add_router("/movement", movement_members_router)
     api.add_router("/movement", movement_cases_router)
     api.add_router("/movement", movement_campaigns_router)
+    api.add_router("/movement", movement_indicators_router)
     api.add_router("/learning", learning_router)
 
 
