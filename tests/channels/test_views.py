@@ -91,3 +91,25 @@ def test_gateway_form_post_over_http(world, client, settings):
     m.refresh_from_db()
     assert m.status == "delivered"
     assert client.post(f"{url}?key=x", {"id": "ATXid_9", "status": "Failed"}).status_code == 403
+
+
+def test_a_manager_sets_the_monthly_budget_on_the_report_page(world, client_for):
+    month = timezone.localdate().strftime("%Y-%m")
+    url = reverse("web:channels_report")
+    c = client_for("manager_a")
+    assert 'id="budget-form"' in c.get(url).content.decode()
+    r = c.post(url, {"month": month, "organisation": "KONDO", "amount": "50 000"})
+    assert r.status_code == 302
+    budget = SmsBudget.objects.get(organisation=world.orgs.kondo)
+    assert (budget.amount, budget.month) == (50_000, timezone.localdate().replace(day=1))
+    r = c.post(url, {"month": month, "organisation": "KONDO", "amount": "12.5"})
+    assert r.status_code == 422
+    assert 'id="budget-error"' in r.content.decode()
+    assert SmsBudget.objects.get(organisation=world.orgs.kondo).amount == 50_000
+    # Another organisation's budget, or a read-only auditor: refused.
+    assert c.post(url, {"month": month, "organisation": "UTM", "amount": "1"}).status_code == 403
+    auditor = client_for("auditor")
+    assert 'id="budget-form"' not in auditor.get(url).content.decode()
+    assert auditor.post(url, {"month": month, "organisation": "KONDO",
+                              "amount": "1"}).status_code == 403
+    assert SmsBudget.objects.get(organisation=world.orgs.kondo).amount == 50_000

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,10 +19,12 @@ from django.views.decorators.http import require_POST
 from jigi.channels import conf, selectors
 from jigi.channels.models import MessageStatus
 from jigi.channels.sender import sms_send_queued
-from jigi.channels.services import sms_simulate_reports
-from jigi.core.errors import Forbidden
-from jigi.orgs.models import READ_ONLY_ROLES
+from jigi.channels.services import sms_budget_set, sms_simulate_reports
+from jigi.core.cleaning import clean_amount
+from jigi.core.errors import ApplicationError, Forbidden
+from jigi.orgs.models import READ_ONLY_ROLES, Organisation
 from jigi.orgs.scoping import user_scope
+from jigi.web.view_helpers import refusal
 
 PAGE = 100
 STATUS_ICONS = {"queued": "⏳", "sent": "📤", "delivered": "✅", "failed": "❌",
@@ -85,10 +88,37 @@ def send_now(request):
     return redirect("web:channels_outbox")
 
 
+def _budget_organisations(user) -> list[Organisation]:
+    """The organisations whose SMS budget the user sets (managers and administrators)."""
+    scope = user_scope(user)
+    qs = Organisation.objects.order_by("code")
+    if scope.is_superuser:
+        return list(qs)
+    managers = selectors.REPORT_ROLES - {str(r) for r in READ_ONLY_ROLES}
+    return list(qs.filter(pk__in={g.organisation_id for g in scope.grants
+                                  if g.role in managers}))
+
+
 @login_required
 def cost_report(request):
     orgs = _orgs_or_403(request.user, roles=selectors.REPORT_ROLES)
-    month = _month(request.GET.get("month", ""))
+    month = _month(request.GET.get("month", "") or request.POST.get("month", ""))
+    settable = _budget_organisations(request.user)
+    error, status = None, 200
+    if request.method == "POST":
+        organisation = next((o for o in settable if o.code == request.POST.get("organisation")),
+                            None)
+        if organisation is None:
+            raise PermissionDenied
+        try:
+            amount = clean_amount(request.POST.get("amount", ""), allow_zero=True,
+                                  maximum=10**12)
+            sms_budget_set(organisation=organisation, month=month, amount=amount,
+                           acting_user=request.user)
+            messages.success(request, _("SMS budget saved."))
+            return redirect(f"{reverse('web:channels_report')}?month={month:%Y-%m}")
+        except ApplicationError as exc:
+            error, _fields, status = refusal(exc)
     report = selectors.cost_report(month=month, organisation_ids=orgs)
     if request.GET.get("format") == "csv":
         response = HttpResponse(selectors.cost_report_csv(report), content_type="text/csv")
@@ -102,4 +132,5 @@ def cost_report(request):
                and report.spent.get(o, 0) >= report.budgets[o]}
               for o in organisations]
     return render(request, "channels/report.html", {
-        "report": report, "totals": totals, "month": month.strftime("%Y-%m")})
+        "report": report, "totals": totals, "month": month.strftime("%Y-%m"),
+        "settable": settable, "error": error}, status=status)
