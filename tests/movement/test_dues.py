@@ -242,3 +242,42 @@ def test_ended_membership_takes_no_payment_and_no_later_charges(mtc):
     with pytest.raises(ApplicationError) as exc:
         _pay(mtc, p, 250)
     assert exc.value.code == "membership_ended"
+
+
+def test_more_refusals_and_edges(mtc):
+    users = mtc.users
+    p = _member(mtc)
+    p.person.phone = ""
+    p.person.save()
+    svc.dues_accrue(organisation=mtc.org, as_of=NOV20)
+    with pytest.raises(ApplicationError) as exc:
+        _pay(mtc, p, 250, reference="bad\x00ref")
+    assert exc.value.fields.keys() == {"reference"}
+    _pay(mtc, p, 250)
+    assert not OutboundMessage.objects.exists()  # no phone, no SMS
+    with pytest.raises(ApplicationError) as exc:
+        svc.waiver_request(acting_user=users["organiser"], profile=p, amount="abc", reason="")
+    assert exc.value.fields.keys() == {"amount", "reason"}
+    w = svc.waiver_request(acting_user=users["organiser"], profile=p, amount=500,
+                           reason="Sans travail")
+    with pytest.raises(ApplicationError) as exc:
+        svc.waiver_request(acting_user=users["organiser"], profile=p, amount=100,
+                           reason="Encore")
+    assert exc.value.code == "waiver_pending"
+    with pytest.raises(ApplicationError) as exc:
+        svc.waiver_decide(acting_user=users["movement_admin"], waiver=w, approve="yes")
+    assert exc.value.fields.keys() == {"approve"}
+    _pay(mtc, p, 250)  # she now owes 250, less than the 500 asked
+    with pytest.raises(ApplicationError) as exc:
+        svc.waiver_decide(acting_user=users["movement_admin"], waiver=w, approve=True)
+    assert exc.value.code == "waiver_too_large"
+    with pytest.raises(AssertionError):
+        svc._lines({"411": 1}, "")
+
+
+def test_a_group_without_rate_is_not_charged(mtc):
+    DuesRate.objects.filter(group="youth").delete()
+    p = _member(mtc, group=MemberGroup.YOUTH)
+    run = svc.dues_accrue(organisation=mtc.org, as_of=NOV20)
+    assert run.charges == 0
+    assert not p.charges.exists()

@@ -131,3 +131,9 @@ def test_periods_tile_without_gaps(anchor, months, n):
         assert s2 == e1 + timedelta(days=1)
     assert all(start <= through for start, _e in got)
     assert s.add_months(anchor, months * len(got)) > through
+
+
+def test_periods_refuse_a_zero_frequency_and_stop_at_the_limit():
+    with pytest.raises(ValueError):
+        s.periods(date(2026, 1, 1), 0, date(2026, 3, 1))
+    assert len(s.periods(date(2000, 1, 1), 1, date(2026, 1, 1), limit=5)) == 5
