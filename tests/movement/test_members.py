@@ -235,3 +235,57 @@ def test_selectors_scope_members(mtc):
         selectors.get_member_for_user(users["organiser_art"], dom.pk)
     with pytest.raises(NotFound):
         selectors.get_member_for_user(users["teller_a"], "x")
+
+
+@pytest.mark.parametrize(("group", "raw", "bad"), [
+    ("domestic", {"employer_name": 5, "district": "x\x01", "live_in": "yes",
+                  "daily_hours": "8", "employer_phone": 7, "start_date": "2020-01-01"},
+     {"employer_name", "district", "live_in", "daily_hours", "employer_phone", "start_date"}),
+    ("teachers", {"school": "É" * 201, "status": "boss", "paid_by": "state",
+                  "pay_arrears_months": True},
+     {"school", "status", "pay_arrears_months"}),
+    ("artisans", {"trade": "  ", "apprentices": 501, "monthly_income": 1.5},
+     {"trade", "apprentices", "monthly_income"}),
+    ("youth", {"schooling": "primary", "computer_access": "laptop", "seeking_work": 1},
+     {"computer_access", "seeking_work"}),
+])
+def test_clean_record_reports_every_bad_field(group, raw, bad):
+    with pytest.raises(ApplicationError) as exc:
+        svc.clean_record(group, raw)
+    assert set(exc.value.fields) == bad
+
+
+def test_clean_record_accepts_good_values_and_blank_phone():
+    out = svc.clean_record("domestic", {"employer_name": " Famille Bah ", "district": "Hippodrome",
+                                        "employer_phone": " ", "monthly_pay": "12 500",
+                                        "start_date": date(2024, 3, 1), "declared": False})
+    assert out == {"employer_name": "Famille Bah", "district": "Hippodrome",
+                   "employer_phone": "", "monthly_pay": 12_500,
+                   "start_date": date(2024, 3, 1), "declared": False}
+    assert svc.clean_profile({"home_village": "Bla"}) == {"home_village": "Bla"}
+    with pytest.raises(ApplicationError) as exc:
+        svc.clean_profile({"area_kind": "moon", "extra": 1})
+    assert set(exc.value.fields) == {"area_kind", "extra"}
+
+
+def test_register_needs_exactly_one_person_and_end_dates_are_checked(mtc):
+    with pytest.raises(ApplicationError) as exc:
+        svc.member_register(acting_user=mtc.users["organiser"],
+                            section=mtc.sections["domestic"], record=dict(DOMESTIC))
+    assert exc.value.fields.keys() == {"person"}
+    p = make_member(mtc)
+    with pytest.raises(ApplicationError) as exc:
+        svc.member_end(acting_user=mtc.users["movement_admin"], profile=p, reason="x",
+                       on=date(2999, 1, 1))
+    assert exc.value.fields.keys() == {"on"}
+    with pytest.raises(ApplicationError) as exc:
+        svc.member_end(acting_user=mtc.users["movement_admin"], profile=p, reason="x",
+                       on=date(2000, 1, 1))
+    assert exc.value.fields.keys() == {"on"}
+    with pytest.raises(ApplicationError) as exc:
+        svc.member_section_change(acting_user=mtc.users["movement_admin"], profile=p,
+                                  section=mtc.sections["domestic"])
+    assert exc.value.code == "same_section"
+    with pytest.raises(NotFound):
+        svc.member_section_change(acting_user=mtc.users["movement_admin"], profile=p,
+                                  section=mtc.world.caisse_a)
