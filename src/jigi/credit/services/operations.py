@@ -94,6 +94,9 @@ from jigi.savings.services.loan_link import (
 )
 
 CHANNELS = ("cash", "savings")
+# Money collected from the member's wallet by a mobile-money provider (channels.momo): it lands
+# on the caisse's electronic-money account.
+MOBILE_MONEY = "12"
 
 
 @dataclass(frozen=True)
@@ -395,6 +398,20 @@ def loan_repay(*, acting_user, loan: Loan, amount: Any, on: date | None = None,
         return finish(idempotency, op)
 
 
+def loan_repay_in_transaction(*, acting_user, loan_id: int, amount: int, on: date,
+                              reference: str) -> LoanOperation:
+    """A repayment collected by mobile money, INSIDE the caller's transaction (channels.momo
+    posts it in the same transaction as the payment's confirmation): the loan locked, the
+    normal allocation, the electronic-money account (12) debited. Roles were checked when the
+    collection was requested; `reference` (the order id) is kept as the idempotency key."""
+    locked = lock_loan(loan_id)
+    if locked.status != LoanStatus.ACTIVE:
+        raise conflict("not_active", _("This loan is not being repaid."))
+    on = max(on, locked.disbursed_on)
+    return _repay(locked, value=amount, on=on, channel="mobile_money", user=acting_user,
+                  mode="normal", savings_account=None, idempotency_key=reference)
+
+
 def _repay(loan: Loan, *, value: int, on: date, channel: str, user, mode: str,
            savings_account: SavingsAccount | None, idempotency_key: str = "",
            kind: str = LoanTxKind.REPAYMENT, source: SavingsAccount | None = None
@@ -439,6 +456,8 @@ def _repay(loan: Loan, *, value: int, on: date, channel: str, user, mode: str,
     source_account = source
     if kind == LoanTxKind.GUARANTEE:
         lines.insert(0, LineSpec(GUARANTEE, "D", value, source.number))
+    elif channel == "mobile_money":
+        lines.insert(0, LineSpec(MOBILE_MONEY, "D", value))
     elif channel == "cash":
         # The drawer is moved (and locked) first: no open drawer, nothing else is written.
         move_open_drawer(user, loan.caisse, cash_in=value)

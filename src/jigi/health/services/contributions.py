@@ -415,6 +415,17 @@ def contribution_pay(*, acting_user, coverage: Coverage, amount: Any, on: date |
         return finish(idempotency, payment)
 
 
+def contribution_pay_in_transaction(*, acting_user, coverage_id: int, amount: int, on: date,
+                                    reference: str) -> Payment:
+    """A contribution collected by mobile money, INSIDE the caller's transaction
+    (channels.momo posts it in the same transaction as the payment's confirmation): the
+    coverage locked, then exactly what `contribution_pay` does for channel mobile_money. Roles
+    were checked when the collection was requested."""
+    locked = _lock_coverage(Coverage(pk=coverage_id))
+    return _pay(locked, user=acting_user, amount=amount, on=on, channel=Channel.MOBILE_MONEY,
+                account=None, reference=reference, idempotency_key=reference)
+
+
 def contribution_reverse(*, acting_user, contribution: Contribution, reason: str,
                          on: date | None = None, idempotency: IdempotencyClaim | None = None
                          ) -> Payment:

@@ -1,0 +1,63 @@
+"""Reads of mobile-money payments, scoped to what the user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, QuerySet, Sum
+
+from jigi.channels.models import MobileMoneyPayment, PaymentStatus, Refund, StatementLine
+from jigi.core.errors import NotFound
+from jigi.orgs.scoping import user_scope
+
+
+def payments_for_user(user) -> QuerySet[MobileMoneyPayment]:
+    scope = user_scope(user)
+    qs = MobileMoneyPayment.objects.select_related("unit").order_by("-requested_at", "-pk")
+    if scope.is_superuser:
+        return qs
+    units = [p.unit_id for p in qs if scope.covers_unit(p.unit)]
+    return qs.filter(unit_id__in=units)
+
+
+def get_payment_for_user(user, order_id: str) -> MobileMoneyPayment:
+    p = MobileMoneyPayment.objects.select_related("unit").filter(order_id=order_id).first()
+    if p is None or not user_scope(user).covers_unit(p.unit):
+        raise NotFound("payment_not_found", "Payment not found.")
+    return p
+
+
+@dataclass
+class DayReport:
+    day: date
+    by_status: dict[str, tuple[int, int]] = field(default_factory=dict)  # count, francs
+    by_resolution: dict[str, tuple[int, int]] = field(default_factory=dict)
+    succeeded_not_on_statement: list[MobileMoneyPayment] = field(default_factory=list)
+    unmatched: list[StatementLine] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+
+
+def reconciliation_report(user, day: date) -> DayReport:
+    """One day: our payments by status, the statement's lines by resolution, what we posted
+    that the statement does not show, what the statement shows that matches nothing."""
+    payments = payments_for_user(user).filter(requested_at__date=day)
+    report = DayReport(day)
+    for row in payments.values("status").annotate(n=Count("pk"), s=Sum("amount")):
+        report.by_status[row["status"]] = (row["n"], row["s"] or 0)
+    ids = list(payments.values_list("pk", flat=True))
+    lines = StatementLine.objects.filter(statement_date=day)
+    scope = user_scope(user)
+    visible = [ln for ln in lines.select_related("payment__unit")
+               if scope.is_superuser or (ln.payment is not None
+                                         and scope.covers_unit(ln.payment.unit))
+               or (ln.payment is None and scope.organisation_ids())]
+    for ln in visible:
+        n, s = report.by_resolution.get(ln.resolution, (0, 0))
+        report.by_resolution[ln.resolution] = (n + 1, s + ln.amount)
+    on_statement = {ln.payment_id for ln in StatementLine.objects.filter(payment_id__in=ids)}
+    report.succeeded_not_on_statement = [p for p in payments if p.status ==
+                                         PaymentStatus.SUCCEEDED and p.pk not in on_statement]
+    report.unmatched = [ln for ln in visible if ln.resolution == "unmatched"]
+    report.refunds = list(Refund.objects.filter(requested_at__date=day).order_by("pk"))
+    return report
