@@ -113,3 +113,31 @@ def test_a_manager_sets_the_monthly_budget_on_the_report_page(world, client_for)
     assert auditor.post(url, {"month": month, "organisation": "KONDO",
                               "amount": "1"}).status_code == 403
     assert SmsBudget.objects.get(organisation=world.orgs.kondo).amount == 50_000
+
+
+def test_counter_staff_record_a_members_sms_choice(world, client_for):
+    from jigi.channels.models import SmsPreference
+    from jigi.people.models import Person
+
+    person = Person.objects.create(first_name="Fanta", last_name="Keita", sex="F",
+                                   phone="+22376000011", language="bm")
+    url = reverse("web:channels_preference", args=[person.pk])
+    admin = client_for("admin")
+    r = admin.get(url)
+    assert r.status_code == 200
+    assert 'value="bm" selected' in r.content.decode()
+    r = admin.post(url, {"opt_in": "yes", "language": "bm"})
+    assert r.status_code == 302
+    pref = SmsPreference.objects.get(person=person)
+    assert (pref.opt_in, pref.language, pref.recorded_by) == (True, "bm", world.users["admin"])
+    r = admin.post(url, {"opt_in": "no", "language": "wo"})
+    assert r.status_code == 422
+    assert 'id="preference-error"' in r.content.decode()
+    assert SmsPreference.objects.get(person=person).opt_in is True
+    assert client_for("admin").get(reverse("web:channels_preference",
+                                           args=[999_999])).status_code == 404
+    # A member of no organisation of hers: the teller may not see her (404, nothing saved).
+    teller = client_for("teller_b")
+    assert teller.get(url).status_code == 404
+    assert teller.post(url, {"opt_in": "no", "language": "fr"}).status_code == 404
+    assert SmsPreference.objects.get(person=person).opt_in is True

@@ -7,4 +7,6 @@ urlpatterns = [
     path("channels/sms/", views.outbox, name="channels_outbox"),
     path("channels/sms/send/", views.send_now, name="channels_send"),
     path("channels/sms/report/", views.cost_report, name="channels_report"),
+    path("channels/sms/people/<int:person_id>/", views.preference,
+         name="channels_preference"),
 ]

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jigi.channels import conf, selectors
-from jigi.channels.models import MessageStatus
+from jigi.channels.models import MessageStatus, SmsPreference
 from jigi.channels.sender import sms_send_queued
-from jigi.channels.services import sms_budget_set, sms_simulate_reports
+from jigi.channels.services import sms_budget_set, sms_preference_set, sms_simulate_reports
 from jigi.core.cleaning import clean_amount
-from jigi.core.errors import ApplicationError, Forbidden
+from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.orgs.models import READ_ONLY_ROLES, Organisation
 from jigi.orgs.scoping import user_scope
+from jigi.people.selectors import get_person_for_user
 from jigi.web.view_helpers import refusal
 
 PAGE = 100
@@ -134,3 +135,33 @@ def cost_report(request):
     return render(request, "channels/report.html", {
         "report": report, "totals": totals, "month": month.strftime("%Y-%m"),
         "settable": settable, "error": error}, status=status)
+
+
+LANGUAGE_CHOICES = [("fr", "Français"), ("bm", "Bamanankan"), ("en", "English")]
+
+
+@login_required
+def preference(request, person_id: int):
+    """A member's SMS choice, recorded at the counter: yes or no, and the language. Staff who
+    see the person (404 otherwise); the read-only auditor only reads (403 on saving)."""
+    try:
+        person = get_person_for_user(request.user, person_id)
+    except NotFound:
+        raise Http404 from None
+    pref = SmsPreference.objects.filter(person=person).first()
+    error, status = None, 200
+    if request.method == "POST":
+        scope = user_scope(request.user)
+        if not scope.is_superuser and not (scope.roles - {str(r) for r in READ_ONLY_ROLES}):
+            raise PermissionDenied
+        try:
+            pref = sms_preference_set(person=person, opt_in=request.POST.get("opt_in") == "yes",
+                                      language=request.POST.get("language", ""),
+                                      acting_user=request.user)
+            messages.success(request, _("SMS choice saved."))
+            return redirect("web:channels_preference", person_id=person.pk)
+        except ApplicationError as exc:
+            error, _fields, status = refusal(exc)
+    return render(request, "channels/preference.html", {
+        "person": person, "pref": pref, "languages": LANGUAGE_CHOICES, "error": error,
+        "language": pref.language if pref else (person.language or "fr")}, status=status)
