@@ -48,3 +48,22 @@ def test_organiser_registers_a_minor_and_takes_her_dues(mtc, login, page):  # no
     expect(page.locator("#receipt-amount")).to_contain_text("500")
     page.click("#back-to-member")
     expect(page.locator("#payments")).to_contain_text(payment.receipt_number)
+
+
+def test_section_list_search_and_minors_filter(mtc, login, page):  # noqa: F811
+    from tests.movement.conftest import make_member
+
+    child = make_member(mtc, birth_year=2012)
+    adult = make_member(mtc, birth_year=1990)
+    login("organiser")
+    page.goto(f"/movement/sections/{mtc.sections['domestic'].pk}/")
+    expect(page.locator("#member-count")).to_contain_text("2")
+    with page.expect_response(lambda r: "/movement/sections/" in r.url and "minor=1" in r.url):
+        page.check("input[name=minor]")
+    expect(page.locator("#members")).to_contain_text(child.person.first_name)
+    expect(page.locator("#members")).not_to_contain_text(adult.person.first_name)
+    with page.expect_response(lambda r: "/movement/sections/" in r.url and "q=" in r.url):
+        page.uncheck("input[name=minor]")
+        page.fill("#q", adult.membership.number)
+    expect(page.locator("#member-count")).to_contain_text("1")
+    expect(page.locator("#members")).to_contain_text(adult.person.first_name)
