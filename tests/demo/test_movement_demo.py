@@ -156,6 +156,10 @@ def test_dues_balance_in_the_movement_book_and_match_the_members_standing(moveme
     assert paid == charges["p"] == DuesAllocation.objects.aggregate(s=Sum("amount"))["s"]
     assert totals["57"].debit + totals["53"].debit == paid
     assert not DuesCharge.objects.filter(amount__lt=F("paid") + F("waived")).exists()
+    # A payment never precedes the period it pays nor the posting of its charge.
+    assert not DuesAllocation.objects.filter(
+        Q(payment__paid_on__lt=F("charge__period_start"))
+        | Q(payment__paid_on__lt=F("charge__journal_entry__value_date"))).exists()
     # One accrual entry per section and month, each charge of the section's rate.
     accruals = JournalEntry.objects.filter(book=book, source_type="movement.accrual")
     per_month = Tally((e.source_id.split(":")[0], e.value_date.strftime("%Y-%m"))

@@ -390,9 +390,10 @@ class MovementDemo:
             while k < paid_months:
                 size = min(paid_months - k, rng.choice([1, 1, 1, 2, 3, 3, 6, 12]))
                 chunk = m.charges[k:k + size]
-                # Paid in the month of its last charge, or some weeks late, never before it.
+                # Paid in the month of its last charge, or some weeks late, never before the
+                # charge was posted (its section's run day, no later than today).
                 day = chunk[-1][0] + timedelta(days=rng.randrange(45))
-                day = min(max(day, last_day or day), today)
+                day = min(max(day, last_day or day, chunk[-1][5][1]), today)
                 amount = sum(c[2] for c in chunk)
                 for c in chunk:
                     c[3] = c[2]
@@ -403,10 +404,12 @@ class MovementDemo:
             open_charges = [c for c in m.charges if c[2] - c[3] - c[4] > 0]
             if len(open_charges) >= 4 and rng.random() < (0.35 if m.minor else 0.06):
                 waived = open_charges[: rng.randint(1, len(open_charges) - 1)]
-                day = min(today, waived[-1][0] + timedelta(days=rng.randrange(20, 120)))
+                day = min(today, max(waived[-1][0] + timedelta(days=rng.randrange(20, 120)),
+                                     waived[-1][5][1]))
                 for c in waived:
                     c[4] = c[2] - c[3]
-                reason = ("Mineure sans revenu propre" if m.minor else
+                reason = (("Mineure" if m.sex == "F" else "Mineur") + " sans revenu propre"
+                          if m.minor else
                           rng.choice(["Maladie", "Sans travail depuis plusieurs mois",
                                       "Renvoyée par son employeur"]))
                 self.waivers.append((m, sum(c[4] for c in waived), reason, "approved", day))
