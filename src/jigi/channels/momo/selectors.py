@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from jigi.channels.models import MobileMoneyPayment, PaymentStatus, Refund, StatementLine
 from jigi.core.errors import NotFound
+from jigi.ledger.models import JournalEntry
 from jigi.orgs.scoping import user_scope
 
 
@@ -48,10 +49,15 @@ def reconciliation_report(user, day: date) -> DayReport:
     ids = list(payments.values_list("pk", flat=True))
     lines = StatementLine.objects.filter(statement_date=day)
     scope = user_scope(user)
-    visible = [ln for ln in lines.select_related("payment__unit")
-               if scope.is_superuser or (ln.payment is not None
-                                         and scope.covers_unit(ln.payment.unit))
-               or (ln.payment is None and scope.organisation_ids())]
+    lines = list(lines.select_related("payment__unit"))
+    # Money matching no payment belongs to the unit whose book holds its suspense entry.
+    parked = {e.source_id: e.book.unit for e in JournalEntry.objects.select_related(
+        "book__unit").filter(source_type="channels.momo_suspense",
+                             source_id__in=[ln.provider_txn_id for ln in lines])}
+    visible = [ln for ln in lines
+               if (ln.payment is not None and scope.covers_unit(ln.payment.unit))
+               or (ln.payment is None and ln.provider_txn_id in parked
+                   and scope.covers_unit(parked[ln.provider_txn_id]))]
     for ln in visible:
         n, s = report.by_resolution.get(ln.resolution, (0, 0))
         report.by_resolution[ln.resolution] = (n + 1, s + ln.amount)

@@ -1,0 +1,133 @@
+"""Reconciliation of the provider's statement, refunds of unmatched money, the day's report,
+and the `jigi momo` command."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from jigi.channels.models import MobileMoneyPayment, PaymentStatus, Refund, StatementLine
+from jigi.channels.momo import selectors, services
+from jigi.channels.momo.providers.simulator import statement_csv
+from jigi.core.errors import ApplicationError
+from jigi.ledger.models import Book
+from jigi.ledger.selectors import ledger_verify, unbalanced_entries
+from tests.channels.momo_helpers import sim  # noqa: F401
+from tests.credit.conftest import balances, credit, today  # noqa: F401
+
+
+def ask(world, credit, order_id, amount=5_000):  # noqa: F811
+    return services.payment_request(acting_user=world.users["teller_a"],
+                                    purpose="savings_deposit", target_id=credit.account.pk,
+                                    amount=amount, order_id=order_id)
+
+
+def statement(sim, world):  # noqa: F811
+    return sim.server.statement(timezone.now().date().isoformat())
+
+
+def test_statement_fixes_missing_callbacks_and_parks_unmatched_money(world, credit, sim):  # noqa: F811
+    before = balances(world)
+    ask(world, credit, "ORD-A")
+    ask(world, credit, "ORD-B", 7_000)
+    sim.server.settle("ORD-A", callbacks=0, phone=credit.person.phone)  # callback lost
+    sim.server.settle("ORD-B", callbacks=0)
+    services.payment_poll(MobileMoneyPayment.objects.get(order_id="ORD-B"))  # B known
+    sim.server.inject(phone="+22376999999", amount=2_500)  # matches nothing
+    counts = services.statement_import(acting_user=world.users["manager_a"],
+                                       provider="simulator", unit=world.caisse_a,
+                                       rows=statement(sim, world))
+    assert counts == {"fixed": 1, "matched": 1, "unmatched": 1}
+    a = MobileMoneyPayment.objects.get(order_id="ORD-A")
+    assert a.status == PaymentStatus.SUCCEEDED
+    assert StatementLine.objects.get(order_id="ORD-A").resolution == "fixed"
+    after = balances(world)
+    assert after["12"] - before.get("12", 0) == 5_000 + 7_000 + 2_500
+    assert after["372"] - before.get("372", 0) == 2_500
+    # Importing the same statement again changes nothing.
+    again = services.statement_import(acting_user=world.users["manager_a"],
+                                      provider="simulator", unit=world.caisse_a,
+                                      rows=statement(sim, world))
+    assert again == {"known": 3}
+    assert balances(world) == after
+
+
+def test_refund_of_unmatched_money(world, credit, sim, django_capture_on_commit_callbacks):  # noqa: F811
+    before = balances(world)
+    sim.server.inject(phone="+22376999999", amount=2_500)
+    services.statement_import(acting_user=world.users["manager_a"], provider="simulator",
+                              unit=world.caisse_a, rows=statement(sim, world))
+    line = StatementLine.objects.get()
+    assert line.resolution == "unmatched"
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = services.refund_create(acting_user=world.users["manager_a"], line=line)
+    refund.refresh_from_db()
+    line.refresh_from_db()
+    assert (refund.amount, refund.phone, refund.status) == (2_500, "+22376999999", "done")
+    assert refund.statement_line_id == line.pk
+    assert line.resolution == "refunded"
+    assert balances(world) == before
+    book = Book.objects.get(unit=world.caisse_a)
+    assert unbalanced_entries(book) == []
+    assert ledger_verify(book) == []
+    with pytest.raises(ApplicationError) as err:
+        services.refund_create(acting_user=world.users["manager_a"], line=line)
+    assert err.value.status_code == 409
+    assert Refund.objects.count() == 1
+
+
+def test_import_and_refund_need_a_manager_of_the_unit(world, credit, sim):  # noqa: F811
+    sim.server.inject(phone="+22376999999", amount=2_500)
+    rows = statement(sim, world)
+    with pytest.raises(ApplicationError) as err:
+        services.statement_import(acting_user=world.users["teller_a"], provider="simulator",
+                                  unit=world.caisse_a, rows=rows)
+    assert err.value.status_code == 403
+    with pytest.raises(ApplicationError) as err:
+        services.statement_import(acting_user=world.users["mutual_manager"],
+                                  provider="simulator", unit=world.caisse_a, rows=rows)
+    assert err.value.status_code == 404
+    assert not StatementLine.objects.exists()
+
+
+def test_day_report(world, credit, sim):  # noqa: F811
+    ask(world, credit, "ORD-A")
+    ask(world, credit, "ORD-B", 7_000)
+    sim.server.settle("ORD-A", callbacks=0)
+    sim.server.inject(phone="+22376999999", amount=2_500)
+    services.statement_import(acting_user=world.users["manager_a"], provider="simulator",
+                              unit=world.caisse_a, rows=statement(sim, world))
+    report = selectors.reconciliation_report(world.users["manager_a"], timezone.localdate())
+    assert report.by_status == {"succeeded": (1, 5_000), "pending": (1, 7_000)}
+    assert report.by_resolution == {"fixed": (1, 5_000), "unmatched": (1, 2_500)}
+    assert [ln.amount for ln in report.unmatched] == [2_500]
+    assert report.succeeded_not_on_statement == []
+    other = selectors.reconciliation_report(world.users["teller_b"], timezone.localdate())
+    assert other.by_status == {}
+
+
+def test_command_poll_and_reconcile(world, credit, sim, tmp_path):  # noqa: F811
+    ask(world, credit, "ORD-A")
+    sim.server.settle("ORD-A", callbacks=0)
+    out = StringIO()
+    call_command("momo", "poll", "--older-than", "0", stdout=out)
+    assert json.loads(out.getvalue()) == {"applied": 1}
+    sim.server.inject(phone="+22376999999", amount=2_500)
+    path = tmp_path / "statement.csv"
+    path.write_text(statement_csv(statement(sim, world)), encoding="utf-8")
+    out = StringIO()
+    call_command("momo", "reconcile", "--unit", "C001", "--user", "manager_a", "--file",
+                 str(path), stdout=out)
+    assert json.loads(out.getvalue()) == {"matched": 1, "unmatched": 1}
+    out = StringIO()
+    call_command("momo", "reconcile", "--unit", "C001", "--user", "manager_a", stdout=out)
+    assert json.loads(out.getvalue()) == {"known": 2}
+    with pytest.raises(CommandError):
+        call_command("momo", "reconcile", "--unit", "NOPE")
+    with pytest.raises(CommandError):
+        call_command("momo", "reconcile", "--unit", "C001", "--user", "teller_a")
