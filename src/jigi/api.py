@@ -180,6 +180,7 @@ def health(request: HttpRequest):
 
 
 def _mount() -> None:
+    from jigi.channels.api import router as channels_router
     from jigi.credit.api import router as credit_router
     from jigi.health.api import router as health_router
     from jigi.health.api_claims import router as health_claims_router
@@ -205,6 +206,7 @@ def _mount() -> None:
     api.add_router("/movement", movement_campaigns_router)
     api.add_router("/movement", movement_indicators_router)
     api.add_router("/learning", learning_router)
+    api.add_router("/channels", channels_router)
 
 
 _mount()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("jigi.health.urls")),
     path("", include("jigi.movement.urls")),
     path("", include("jigi.learning.urls")),
+    path("", include("jigi.channels.urls")),
     path("", include("jigi.reports.urls")),
     path("", include("jigi.cob.urls")),
     path("", include("jigi.core.urls")),
