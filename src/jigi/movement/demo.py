@@ -537,7 +537,8 @@ class MovementDemo:
 
     def cases(self) -> None:
         rng, today = self.rng, self.today
-        wanted = max(4, round(len(self.members) / CASE_EVERY))
+        # At least eight, so a small demo's case screens have urgent, open and closed ones.
+        wanted = max(8, round(len(self.members) / CASE_EVERY))
 
         def weight(m: _Member) -> float:
             return 8.0 if m.minor else {"domestic": 3.0, "teachers": 1.5}.get(m.group, 0.5)
