@@ -99,6 +99,11 @@ CHANNELS = ("cash", "savings")
 MOBILE_MONEY = "12"
 
 
+def field_subledger(user) -> str:
+    """The 102 subledger of cash a loan officer holds from field collection (channels.field)."""
+    return f"field:{user.username}"[:64]
+
+
 @dataclass(frozen=True)
 class LoanOperation:
     loan: Loan
@@ -399,16 +404,22 @@ def loan_repay(*, acting_user, loan: Loan, amount: Any, on: date | None = None,
 
 
 def loan_repay_in_transaction(*, acting_user, loan_id: int, amount: int, on: date,
-                              reference: str) -> LoanOperation:
+                              reference: str, channel: str = "mobile_money") -> LoanOperation:
     """A repayment collected by mobile money, INSIDE the caller's transaction (channels.momo
     posts it in the same transaction as the payment's confirmation): the loan locked, the
     normal allocation, the electronic-money account (12) debited. Roles were checked when the
-    collection was requested; `reference` (the order id) is kept as the idempotency key."""
+    collection was requested; `reference` (the order id) is kept as the idempotency key.
+
+    `channel="field"`: cash a loan officer collected at a group meeting (channels.field sync),
+    debited to the cash account 102 under the subledger "field:<username>" (cash held by the
+    officer until she hands it in); the loan officer's role is checked by the caller."""
+    if channel not in ("mobile_money", "field"):
+        raise invalid("channel", _("Mobile money or field collection."))
     locked = lock_loan(loan_id)
     if locked.status != LoanStatus.ACTIVE:
         raise conflict("not_active", _("This loan is not being repaid."))
     on = max(on, locked.disbursed_on)
-    return _repay(locked, value=amount, on=on, channel="mobile_money", user=acting_user,
+    return _repay(locked, value=amount, on=on, channel=channel, user=acting_user,
                   mode="normal", savings_account=None, idempotency_key=reference)
 
 
@@ -458,6 +469,8 @@ def _repay(loan: Loan, *, value: int, on: date, channel: str, user, mode: str,
         lines.insert(0, LineSpec(GUARANTEE, "D", value, source.number))
     elif channel == "mobile_money":
         lines.insert(0, LineSpec(MOBILE_MONEY, "D", value))
+    elif channel == "field":
+        lines.insert(0, LineSpec(DRAWER, "D", value, field_subledger(user)))
     elif channel == "cash":
         # The drawer is moved (and locked) first: no open drawer, nothing else is written.
         move_open_drawer(user, loan.caisse, cash_in=value)

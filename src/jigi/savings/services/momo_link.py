@@ -20,26 +20,37 @@ from jigi.savings.services._common import book_of, conflict, lock_account
 from jigi.savings.services.loan_link import move_for_loan
 
 MOBILE_MONEY = "12"
+FIELD_CASH = "102"  # caisses: cash a loan officer holds, subledger "field:<username>"
 DEPOSITS = "251"
 
 
 def deposit_in_transaction(*, acting_user, account_id: int, amount: int, on: date,
-                           reference: str) -> SavingsTransaction:
-    """Credit a voluntary savings account with money received by mobile money."""
+                           reference: str, channel: str = "mobile_money") -> SavingsTransaction:
+    """Credit a voluntary savings account with money received by mobile money.
+
+    `channel="field"`: cash a loan officer collected at a group meeting (channels.field sync),
+    debited to the cash account 102 under the subledger "field:<username>" (cash held by the
+    officer until she hands it in) instead of the electronic-money account."""
     acc = lock_account(account_id)
     if acc.product.kind != ProductKind.VOLUNTARY:
         raise conflict("account_not_usable",
                        gettext("Mobile money pays into a voluntary savings account."), "account")
-    description = gettext("Mobile money deposit %(ref)s") % {"ref": reference}
+    if channel == "field":
+        description = gettext("Field collection deposit %(ref)s") % {"ref": reference}
+        debit = LineSpec(FIELD_CASH, "D", amount, f"field:{acting_user.username}"[:64])
+        source_type = event_type = "savings.field_deposit"
+    else:
+        description = gettext("Mobile money deposit %(ref)s") % {"ref": reference}
+        debit = LineSpec(MOBILE_MONEY, "D", amount)
+        source_type = event_type = "savings.momo_deposit"
     entry = entry_post(book=book_of(acc.caisse), value_date=on, acting_user=acting_user,
-                       audit=False, source_type="savings.momo_deposit", source_id=reference,
+                       audit=False, source_type=source_type, source_id=reference,
                        description=description[:255],
-                       lines=[LineSpec(MOBILE_MONEY, "D", amount),
-                              LineSpec(DEPOSITS, "C", amount, acc.number)])
+                       lines=[debit, LineSpec(DEPOSITS, "C", amount, acc.number)])
     tx = move_for_loan(account_id=acc.pk, direction=Direction.CREDIT, amount=amount, on=on,
                        user=acting_user, entry=entry, kind=TxKind.DEPOSIT,
                        description=description)
-    audit_log(actor=acting_user, event_type="savings.momo_deposit", subject=tx,
+    audit_log(actor=acting_user, event_type=event_type, subject=tx,
               after={"account": acc.number, "amount": amount, "reference": reference},
               unit=acc.caisse)
     return tx
