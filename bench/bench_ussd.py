@@ -13,8 +13,9 @@
 4. `--clients` threads, each with its own connection, run `--flows` whole sessions one after
    the other as a phone would: dial, PIN, savings, back, next instalment, back, mutual, back,
    receipts, back, quit (11 gateway requests a session; a member who receives a reply types
-   the next choice at once: no think time, the worst case for the server). One session per
-   client first warms the server and is not counted;
+   the next choice at once unless `--think S`: then she takes S/2 to 3S/2 seconds, as a
+   person reading and typing does). One session per client first warms the server and is
+   not counted;
 5. prints the throughput, p50, p95 and p99 of the counted replies overall and per step, the
    server's CPU per reply, `nproc` and the load average.
 """
@@ -99,8 +100,8 @@ print(json.dumps([ph for _, ph in people]))
     Path(SQLITE.with_suffix(".phones.json")).write_text(out[-1])
 
 
-def _run(port: int, phones: list[str], clients: int, flows: int, warm: bool
-         ) -> tuple[dict[str, list[float]], float, list[str]]:
+def _run(port: int, phones: list[str], clients: int, flows: int, warm: bool,
+         think: float = 0.0) -> tuple[dict[str, list[float]], float, list[str]]:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     lock = threading.Lock()
@@ -108,6 +109,7 @@ def _run(port: int, phones: list[str], clients: int, flows: int, warm: bool
     assigned = [[rng.choice(phones) for _ in range(flows)] for _ in range(clients)]
 
     def client(ci: int) -> None:
+        rng_think = random.Random(ci)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for fi, phone in enumerate(assigned[ci]):
             session = f"bench-{'w' if warm else 'm'}-{ci}-{fi}-{time.time_ns()}"
@@ -130,6 +132,8 @@ def _run(port: int, phones: list[str], clients: int, flows: int, warm: bool
                         errors.append(f"{step} {resp.status} {text[:80]!r}")
                 if not text.startswith("CON "):
                     break
+                if think:
+                    time.sleep(rng_think.uniform(think / 2, think * 1.5))
 
     pool = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     t0 = time.perf_counter()
@@ -154,6 +158,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=20)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--reuse", action="store_true")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="seconds a member takes to read and type (0: none, the worst case)")
     args = ap.parse_args()
 
     if args.database == "postgres":
@@ -181,7 +187,8 @@ def main() -> None:
             sys.exit(f"warm-up failed: {errors[:3]}")
         pids = process_tree(server.pid)
         cpu0 = sum(cpu_seconds(p) for p in pids)
-        latencies, took, errors = _run(PORT, phones, args.clients, args.flows, warm=False)
+        latencies, took, errors = _run(PORT, phones, args.clients, args.flows, warm=False,
+                                       think=args.think)
         cpu = sum(cpu_seconds(p) for p in pids) - cpu0
     every = [x for v in latencies.values() for x in v]
     print(f"{len(every)} replies in {took:.1f} s: {len(every) / took:,.0f}/s; "
@@ -195,7 +202,7 @@ def main() -> None:
                   f"p95 {_pct(v, 0.95):6.0f} ms")
     print(f"errors: {len(errors)} {errors[:3]}")
     print(f"nproc {os.cpu_count()}, load {os.getloadavg()}, database {args.database}, "
-          f"server threads {args.threads}, workers {args.workers}")
+          f"server threads {args.threads}, workers {args.workers}, think {args.think} s")
     if errors or _pct(every, 0.95) >= 300:
         sys.exit(1)
 

@@ -9,14 +9,17 @@ is her coverage status only.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from jigi.channels.models import SmsPreference, UssdPin
 from jigi.channels.ussd import menu, pins, services
 from jigi.core import prepared
 from jigi.credit.models import Installment, LoanStatus, LoanTransaction, LoanTxKind
@@ -43,17 +46,40 @@ class PhonePerson:
     id: int
     first_name: str
     has_pin: bool
-    locked_until: datetime | None
+    locked: bool  # her PIN is locked now
     language: str | None  # her SMS preference's language, None without a choice
 
 
-def persons_by_phone(phone: str) -> list[PhonePerson]:
-    """The (unmerged) persons whose phone it is, with their PIN state and language: one query."""
-    rows = (Person.objects.filter(phone=phone, merged_into__isnull=True).order_by("pk")
-            .values_list("pk", "first_name", "ussd_pin__pin_hash", "ussd_pin__locked_until",
-                         "sms_preference__language")[:20])
-    return [PhonePerson(pk, first or "", bool(pin_hash), locked, lang or None)
-            for pk, first, pin_hash, locked, lang in rows]
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _c(model, name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def _persons_sql() -> str:
+    p, u, s = Person, UssdPin, SmsPreference
+    return (  # names from the models, the values as parameters
+        f"SELECT p.{_c(p, 'id')}, p.{_c(p, 'first_name')}, "  # noqa: S608
+        f"CASE WHEN u.{_c(u, 'pin_hash')} IS NULL OR u.{_c(u, 'pin_hash')} = '' "
+        f"THEN 0 ELSE 1 END, "
+        f"CASE WHEN u.{_c(u, 'locked_until')} > %s THEN 1 ELSE 0 END, s.{_c(s, 'language')} "
+        f"FROM {_t(p)} p LEFT JOIN {_t(u)} u ON u.{_c(u, 'person')} = p.{_c(p, 'id')} "
+        f"LEFT JOIN {_t(s)} s ON s.{_c(s, 'person')} = p.{_c(p, 'id')} "
+        f"WHERE p.{_c(p, 'phone')} = %s AND p.{_c(p, 'merged_into')} IS NULL "
+        f"ORDER BY p.{_c(p, 'id')} LIMIT 20")
+
+
+def persons_by_phone(phone: str, now: datetime | None = None) -> list[PhonePerson]:
+    """The (unmerged) persons whose phone it is, with their PIN state and language: one
+    statement, prepared once per process (every USSD reply runs it)."""
+    now = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    with prepared.cursor() as cursor:
+        rows = cursor.execute(prepared.statement("ussd.persons", _persons_sql),
+                              [now, phone]).fetchall()
+    return [PhonePerson(pk, first or "", bool(has_pin), bool(locked), lang or None)
+            for pk, first, has_pin, locked, lang in rows]
 
 
 def start_language(persons: Sequence[PhonePerson]) -> str:
@@ -66,6 +92,14 @@ def start_language(persons: Sequence[PhonePerson]) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=1024)
+def _translated(language: str, msgid: str) -> str:
+    """The catalogues are loaded once per process: so is each menu text (activating a language
+    for every line cost more than the rest of the menu)."""
+    with translation.override(language):
+        return gettext(msgid)
+
+
 class DbProvider:
     """The menu's `Provider` over the database, for one request."""
 
@@ -75,15 +109,14 @@ class DbProvider:
         self.on = on or timezone.localdate()
 
     def translate(self, language: str, msgid: str) -> str:
-        with translation.override(language):
-            return gettext(msgid)
+        return _translated(language, msgid)
 
     # --- PIN ---
     def pin_state(self, person_id: int) -> str:
         p = self.persons.get(person_id)
         if p is None or not p.has_pin:
             return menu.PIN_NONE
-        if p.locked_until is not None and p.locked_until > timezone.now():
+        if p.locked:
             return menu.PIN_LOCKED
         return menu.PIN_OK
 

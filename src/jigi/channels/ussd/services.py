@@ -9,15 +9,16 @@ reads run outside any transaction so that sessions never queue behind each other
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jigi.channels.models import CallbackRequest, SmsPreference, UssdSession
 from jigi.channels.ussd import menu
+from jigi.core import prepared
 from jigi.core.audit import audit_log
 from jigi.core.cleaning import invalid
 from jigi.orgs.models import UnitKind
@@ -42,46 +43,95 @@ def _end(msgid: str) -> str:
         return menu.fit(menu.END, [gettext(msgid)])
 
 
+@dataclass(frozen=True)
+class _Session:
+    pk: int
+    phone: str
+    language: str
+    authenticated: bool
+    person_id: int | None
+    steps: int
+    last_at: datetime
+    ended: bool
+
+
+_S = ["id", "phone", "language", "authenticated", "person", "steps", "last_at", "ended"]
+
+
+def _col(name: str) -> str:
+    return connection.ops.quote_name(UssdSession._meta.get_field(name).column)
+
+
+def _session_sql() -> str:
+    table = connection.ops.quote_name(UssdSession._meta.db_table)
+    return (f"SELECT {', '.join(_col(n) for n in _S)} FROM {table} "  # noqa: S608
+            f"WHERE {_col('session_id')} = %s")
+
+
+def _update_sql() -> str:
+    table = connection.ops.quote_name(UssdSession._meta.db_table)
+    sets = ", ".join(f"{_col(n)} = %s" for n in ("last_text", "steps", "last_at", "ended",
+                                                 "authenticated", "person"))
+    return f"UPDATE {table} SET {sets} WHERE {_col('id')} = %s"  # noqa: S608
+
+
+def _session(session_id: str) -> _Session | None:
+    with prepared.cursor() as cursor:
+        row = cursor.execute(prepared.statement("ussd.session", _session_sql),
+                             [session_id]).fetchone()
+    if row is None:
+        return None
+    pk, phone, language, authenticated, person_id, steps, last_at, ended = row
+    if not isinstance(last_at, datetime):  # SQLite without its converter: text in UTC
+        last_at = datetime.fromisoformat(last_at)
+    if last_at.tzinfo is None:  # SQLite keeps UTC without a zone
+        last_at = last_at.replace(tzinfo=UTC)
+    return _Session(pk, phone, language, bool(authenticated), person_id, steps, last_at,
+                    bool(ended))
+
+
 def ussd_answer(request: GatewayRequest, *, now: datetime | None = None) -> str:
-    """The reply text ("CON ..."/"END ...") to one gateway request."""
+    """The reply text ("CON ..."/"END ...") to one gateway request. Every reply runs three
+    statements prepared once per process (the session, the phone's persons, the session's
+    update) and the screen's own reads."""
     from jigi.channels.ussd import data
 
     now = now or timezone.now()
-    session = UssdSession.objects.filter(session_id=request.session_id).first()
+    session = _session(request.session_id)
     persons = None
     if session is None:
         if request.text:
             # The gateway continues a session we never started (or forgot): start over.
             return _end("Session ended. Dial again.")
-        persons = data.persons_by_phone(request.phone)
+        persons = data.persons_by_phone(request.phone, now)
         try:
             with transaction.atomic():
-                session = UssdSession.objects.create(
+                UssdSession.objects.create(
                     session_id=request.session_id, phone=request.phone,
                     service_code=request.service_code,
                     language=data.start_language(persons))
         except IntegrityError:  # the same first request twice at once
-            session = UssdSession.objects.filter(session_id=request.session_id).first()
-            if session is None:
-                return _end("Session ended. Dial again.")
-    if session.phone != request.phone:
-        return _end("Session ended. Dial again.")
-    if session.ended:
+            pass
+        session = _session(request.session_id)
+        if session is None:
+            return _end("Session ended. Dial again.")
+    if session.phone != request.phone or session.ended:
         return _end("Session ended. Dial again.")
     if now - session.last_at > SESSION_TIMEOUT:
         UssdSession.objects.filter(pk=session.pk).update(ended=True)
         return _end("Time is up. Dial again.")
     if persons is None:
-        persons = data.persons_by_phone(request.phone)
+        persons = data.persons_by_phone(request.phone, now)
     state = menu.Session(
         persons=tuple(menu.Person(p.id, p.first_name) for p in persons),
         start_language=session.language, authenticated=session.authenticated,
         person_id=session.person_id)
     reply = menu.respond(request.text, state, data.DbProvider(request.phone, persons))
-    UssdSession.objects.filter(pk=session.pk).update(
-        last_text=request.text[:200], steps=session.steps + 1, last_at=now,
-        ended=reply.ended, authenticated=reply.authenticated,
-        person_id=reply.person_id if reply.authenticated else session.person_id)
+    with prepared.cursor() as cursor:
+        cursor.execute(prepared.statement("ussd.session_update", _update_sql), [
+            request.text[:200], session.steps + 1,
+            connection.ops.adapt_datetimefield_value(now), reply.ended, reply.authenticated,
+            reply.person_id if reply.authenticated else session.person_id, session.pk])
     return reply.text
 
 
