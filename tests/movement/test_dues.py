@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from jigi.channels.models import OutboundMessage
+from jigi.channels.models import OutboundMessage, SmsPreference
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.ledger.models import AccountBalance, JournalEntry
 from jigi.ledger.selectors import ledger_verify
@@ -95,7 +95,9 @@ def test_payment_allocates_oldest_first_with_receipt_sms_and_entry(mtc):
     assert sms.language == "bm"
     assert sms.phone == p.person.phone
     assert pay.receipt_number in sms.text
+    SmsPreference.objects.create(person=p.person, opt_in=True, language="fr")
     second = _pay(mtc, p, 1000, channel="mobile_money").payment
+    assert OutboundMessage.objects.filter(purpose="dues_receipt").latest("pk").language == "fr"
     assert second.receipt_number == f"MTC-{year}-000002"
     assert second.advance_part == 850
     p.refresh_from_db()

@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jigi.channels.models import SmsPreference
 from jigi.channels.outbox import message_queue
 from jigi.core.audit import audit_log
 from jigi.core.cleaning import (
@@ -307,12 +308,15 @@ def _francs(amount: int) -> str:
 
 
 def _sms_receipt(profile: MemberProfile, payment: DuesPayment) -> None:
-    """A short receipt by SMS when she has a phone, in Bambara if that is her language, French
-    otherwise (queued in the payment's transaction; the outbox sends it after)."""
+    """A short receipt by SMS when she has a phone, in Bambara if that is her SMS language (her
+    recorded SMS choice, else her language), French otherwise. Queued in the payment's
+    transaction; the sender sends it only if she said yes to SMS (channels.policy)."""
     person = profile.person
     if not person.phone:
         return
-    language = "bm" if person.language == "bm" else "fr"
+    chosen = (SmsPreference.objects.filter(person=person).values_list("language", flat=True)
+              .first()) or person.language
+    language = "bm" if chosen == "bm" else "fr"
     with translation.override(language):
         if payment.amount > 0:
             text = gettext("MTC: receipt %(receipt)s, %(amount)s F dues received on %(day)s. "
