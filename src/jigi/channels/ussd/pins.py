@@ -6,7 +6,7 @@ Only a Django password hash is kept (PBKDF2-SHA256, Django's own format, checkab
 itself; what does is (1) the lockout, against guessing by phone, and (2) a pepper: the hashed
 secret is an HMAC of the PIN under SECRET_KEY and the person's id, so the table alone is not
 enough to try the 10 000 PINs. That lets the hash be cheaper than a password's (settings
-JIGI_USSD_PIN_ITERATIONS, default 20 000, about 25 ms here) so that the USSD reply stays within
+JIGI_USSD_PIN_ITERATIONS, default 20 000, about 11 ms here) so that the USSD reply stays within
 its time budget with many sessions at once.
 """
 
