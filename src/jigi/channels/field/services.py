@@ -18,7 +18,7 @@ officer to enter again). Only items the server never answered stay on the device
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -282,4 +282,5 @@ def field_cash_count(*, acting_user, caisse: Unit, officer_id: Any, day: Any, co
 
 
 def field_day(day: Any) -> date:
-    return clean_date(day, "day")
+    """The day of a sheet: today by default, up to a season ahead (the next meetings)."""
+    return clean_date(day, "day", latest=today() + timedelta(days=92))
