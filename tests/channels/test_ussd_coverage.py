@@ -78,3 +78,15 @@ def test_the_mutual_screen_through_the_gateway(world, amv, client):
     assert reply.startswith("CON ")
     assert menu.septets(reply) <= 182
     assert reply.count("\n") == 1  # her status and "0 back": no card, no claim, no diagnosis
+
+
+def test_her_contributions_are_among_her_last_receipts(world, amv):
+    family = make_family(world, spouses=1, children=0)
+    enrolment = make_coverage(world, family, package=amv, paid_through=month_end(TODAY))
+    _phone(family.head, *family.spouses)
+    provider = data.DbProvider(PHONE, data.persons_by_phone(PHONE))
+    paid = enrolment.coverage.payments.get()
+    assert provider.receipts(family.head.pk) == [
+        menu.ReceiptLine(paid.paid_on, "health", paid.amount)]
+    # His wife shares the phone and the coverage, but the payments are the member's.
+    assert provider.receipts(family.spouses[0].pk) == []

@@ -15,23 +15,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from jigi.channels.models import SmsPreference, UssdPin
 from jigi.channels.ussd import menu, pins, services
 from jigi.core import prepared
-from jigi.credit.models import Installment, LoanStatus, LoanTransaction, LoanTxKind
+from jigi.credit.models import Installment, Loan, LoanStatus, LoanTransaction, LoanTxKind
 from jigi.health import eligibility as el
 from jigi.health import selectors as health
-from jigi.health.models import Contribution
+from jigi.health.models import Contribution, Coverage
 from jigi.orgs.scoping import Scope
 from jigi.people.models import Person
 from jigi.savings.models import (
     AccountStatus,
     Direction,
     SavingsAccount,
+    SavingsProduct,
     SavingsTransaction,
     TxStatus,
 )
@@ -132,26 +132,18 @@ class DbProvider:
 
     # --- reads ---
     def balances(self, person_id: int) -> list[menu.Balance]:
-        rows = (SavingsAccount.objects.filter(person_id=person_id)
-                .exclude(status=AccountStatus.CLOSED).order_by("pk")
-                .values_list("product__name", "balance")[:MAX_ACCOUNTS])
+        rows = _run("ussd.balances", _balances_sql, [person_id, AccountStatus.CLOSED.value])
         return [menu.Balance(name, balance) for name, balance in rows]
 
     def instalments(self, person_id: int) -> list[menu.Instalment]:
         """Per active loan (current schedule version): the next unpaid instalment on or after
         today (else the last unpaid one) and what earlier unpaid instalments still owe."""
-        rows = (Installment.objects
-                .filter(loan__person_id=person_id, loan__status=LoanStatus.ACTIVE,
-                        version=F("loan__schedule_version"), paid_on__isnull=True)
-                .order_by("loan_id", "due_on", "number")
-                .values_list("loan_id", "loan__number", "due_on", "principal", "interest",
-                             "fees", "penalties", "principal_paid", "interest_paid",
-                             "fees_paid", "penalties_paid", "interest_waived")[:500])
+        rows = _run("ussd.instalments", _instalments_sql,
+                    [person_id, LoanStatus.ACTIVE.value])
         loans: dict[int, list[tuple[str, date, int]]] = {}
-        for loan_id, number, due_on, p, i, f, pen, pp, ip, fp, penp, waived in rows:
-            owed = p + i + f + pen - pp - ip - fp - penp - waived
+        for loan_id, number, due_on, owed in rows:
             if owed > 0:
-                loans.setdefault(loan_id, []).append((number, due_on, owed))
+                loans.setdefault(loan_id, []).append((number, _day(due_on), owed))
         out = []
         for items in list(loans.values())[:MAX_LOANS]:
             upcoming = [x for x in items if x[1] >= self.on]
@@ -192,29 +184,83 @@ class DbProvider:
         """The last receipts whatever the organisation: savings operations with a receipt
         number, loan repayments and mutual contributions (reversed ones left out)."""
         lines: list[tuple[date, int, menu.ReceiptLine]] = []
-        savings = (SavingsTransaction.objects
-                   .filter(account__person_id=person_id, status=TxStatus.POSTED,
-                           receipt_number__isnull=False)
-                   .order_by("-value_date", "-pk")
-                   .values_list("pk", "value_date", "amount", "direction")[:RECEIPTS])
-        for pk, d, amount, direction in savings:
+        rows = _run("ussd.receipts", _receipts_sql, [
+            person_id, TxStatus.POSTED.value, person_id, False,
+            LoanTxKind.REPAYMENT.value, LoanTxKind.PAYOFF.value, LoanTxKind.PREPAYMENT.value,
+            person_id])
+        for kind, pk, d, amount, direction in rows:
+            d = _day(d)
             sign = -1 if direction == Direction.DEBIT else 1
-            lines.append((d, pk, menu.ReceiptLine(d, "savings", sign * amount)))
-        loans = (LoanTransaction.objects
-                 .filter(loan__person_id=person_id, reversed=False,
-                         kind__in=[LoanTxKind.REPAYMENT, LoanTxKind.PAYOFF,
-                                   LoanTxKind.PREPAYMENT])
-                 .order_by("-value_date", "-pk")
-                 .values_list("pk", "value_date", "amount")[:RECEIPTS])
-        lines += [(d, pk, menu.ReceiptLine(d, "loan", amount)) for pk, d, amount in loans]
-        health_rows = (Contribution.objects
-                       .filter(coverage__member_id=person_id, reversed_by__isnull=True,
-                               reverses__isnull=True)
-                       .order_by("-paid_on", "-pk")
-                       .values_list("pk", "paid_on", "amount")[:RECEIPTS])
-        lines += [(d, pk, menu.ReceiptLine(d, "health", amount)) for pk, d, amount in health_rows]
+            lines.append((d, pk, menu.ReceiptLine(d, kind, sign * amount)))
         lines.sort(key=lambda x: (x[0], x[1]), reverse=True)
         return [line for _d, _pk, line in lines[:RECEIPTS]]
+
+
+def _run(name: str, build, params: list) -> list[tuple]:
+    with prepared.cursor() as cursor:
+        return cursor.execute(prepared.statement(name, build), params).fetchall()
+
+
+def _day(value) -> date:
+    # SQLite may give dates as ISO text; PostgreSQL as dates.
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _balances_sql() -> str:
+    a, k = SavingsAccount, SavingsProduct
+    return (  # names from the models, the values as parameters
+        f"SELECT k.{_c(k, 'name')}, a.{_c(a, 'balance')} FROM {_t(a)} a "  # noqa: S608
+        f"JOIN {_t(k)} k ON k.{_c(k, 'id')} = a.{_c(a, 'product')} "
+        f"WHERE a.{_c(a, 'person')} = %s AND a.{_c(a, 'status')} <> %s "
+        f"ORDER BY a.{_c(a, 'id')} LIMIT {MAX_ACCOUNTS}")
+
+
+def _instalments_sql() -> str:
+    i, n = Installment, Loan
+    owed = " - ".join([" + ".join(f"i.{_c(i, f)}" for f in ("principal", "interest", "fees",
+                                                            "penalties"))] + [
+        f"i.{_c(i, f)}" for f in ("principal_paid", "interest_paid", "fees_paid",
+                                  "penalties_paid", "interest_waived")])
+    return (  # names from the models, the values as parameters
+        f"SELECT i.{_c(i, 'loan')}, n.{_c(n, 'number')}, i.{_c(i, 'due_on')}, "  # noqa: S608
+        f"{owed} FROM {_t(i)} i JOIN {_t(n)} n ON n.{_c(n, 'id')} = i.{_c(i, 'loan')} "
+        f"WHERE n.{_c(n, 'person')} = %s AND n.{_c(n, 'status')} = %s "
+        f"AND i.{_c(i, 'version')} = n.{_c(n, 'schedule_version')} "
+        f"AND i.{_c(i, 'paid_on')} IS NULL "
+        f"ORDER BY i.{_c(i, 'loan')}, i.{_c(i, 'due_on')}, i.{_c(i, 'number')} LIMIT 500")
+
+
+def _receipts_sql() -> str:
+    """The last receipts of each kind in one round trip (each branch walks its own index: the
+    accounts', loans' and coverages' person)."""
+    t, a, x, n, c, v = (SavingsTransaction, SavingsAccount, LoanTransaction, Loan,
+                        Contribution, Coverage)
+    savings = (
+        f"SELECT 'savings' AS kind, t.{_c(t, 'id')} AS pk, t.{_c(t, 'value_date')} AS day, "  # noqa: S608
+        f"t.{_c(t, 'amount')} AS amount, t.{_c(t, 'direction')} AS direction "
+        f"FROM {_t(t)} t JOIN {_t(a)} a ON a.{_c(a, 'id')} = t.{_c(t, 'account')} "
+        f"WHERE a.{_c(a, 'person')} = %s AND t.{_c(t, 'status')} = %s "
+        f"AND t.{_c(t, 'receipt_number')} IS NOT NULL "
+        f"ORDER BY t.{_c(t, 'value_date')} DESC, t.{_c(t, 'id')} DESC LIMIT {RECEIPTS}")
+    loans = (
+        f"SELECT 'loan' AS kind, x.{_c(x, 'id')} AS pk, x.{_c(x, 'value_date')} AS day, "  # noqa: S608
+        f"x.{_c(x, 'amount')} AS amount, 'C' AS direction "
+        f"FROM {_t(x)} x JOIN {_t(n)} n ON n.{_c(n, 'id')} = x.{_c(x, 'loan')} "
+        f"WHERE n.{_c(n, 'person')} = %s AND x.{_c(x, 'reversed')} = %s "
+        f"AND x.{_c(x, 'kind')} IN (%s, %s, %s) "
+        f"ORDER BY x.{_c(x, 'value_date')} DESC, x.{_c(x, 'id')} DESC LIMIT {RECEIPTS}")
+    health_ = (
+        f"SELECT 'health' AS kind, c.{_c(c, 'id')} AS pk, c.{_c(c, 'paid_on')} AS day, "  # noqa: S608
+        f"c.{_c(c, 'amount')} AS amount, 'C' AS direction "
+        f"FROM {_t(c)} c JOIN {_t(v)} v ON v.{_c(v, 'id')} = c.{_c(c, 'coverage')} "
+        f"WHERE v.{_c(v, 'member')} = %s AND c.{_c(c, 'reversed_by')} IS NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {_t(c)} r WHERE r.{_c(c, 'reversed_by')} = "
+        f"c.{_c(c, 'id')}) "
+        f"ORDER BY c.{_c(c, 'paid_on')} DESC, c.{_c(c, 'id')} DESC LIMIT {RECEIPTS}")
+    # Names from the models, the values as parameters.
+    return " UNION ALL ".join(
+        f"SELECT * FROM ({q}) AS q{k}"  # noqa: S608
+        for k, q in enumerate((savings, loans, health_)))
 
 
 class _Nobody:
