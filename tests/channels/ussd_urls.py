@@ -12,7 +12,9 @@ from jigi.web import urls as web_urls
 
 included = any("jigi.channels.ussd.urls" in str(getattr(p, "urlconf_name", ""))
                for p in web_urls.urlpatterns)
-web_patterns = list(web_urls.urlpatterns) + ([] if included else ussd_urls.urlpatterns)
+# First, as asked of jigi/web/urls.py: the gateway is the hot path, and Django tries the
+# patterns in order (resolving past the web app's hundreds of patterns costs ~1 ms a reply).
+web_patterns = ([] if included else ussd_urls.urlpatterns) + list(web_urls.urlpatterns)
 urlpatterns = [
     path("api/v1/", project_api.urls),
     path("admin/", admin.site.urls),
