@@ -351,3 +351,11 @@ def test_fit_always_fits(lines, footer, prefix):
     assert _valid(text)
     if septets(prefix + "\n".join(gsm_fold(x) for x in lines + footer)) <= 182:
         assert text == prefix + "\n".join(gsm_fold(x) for x in lines + footer)
+
+
+def test_long_product_names_are_cut_at_a_word():
+    fake = Fake(data_balances=[Balance("Épargne à vue (livret)", 6700),
+                               Balance("Dépôt à terme (12 mois, taux progressif)", 100000)])
+    lines = respond("2580*1", in_(), fake).text.splitlines()
+    assert lines[1] == "Épargne à vue (livret): 6 700 F"
+    assert lines[2] == "Dépot à terme: 100 000 F"

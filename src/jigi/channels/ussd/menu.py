@@ -347,6 +347,18 @@ def respond(text: str, session: Session, provider: Provider) -> Reply:
             note = d.t("Wrong choice.")
 
 
+def _short(label: str, limit: int = 22) -> str:
+    """An account's product name on one line: 'Épargne à vue (livret)' fits; longer ones are
+    cut at a word, without half a bracket."""
+    label = " ".join(label.split())
+    if len(label) <= limit:
+        return label
+    cut = label[:limit].rsplit(" ", 1)[0] if " " in label[:limit] else label[:limit]
+    if cut.count("(") > cut.count(")"):  # no half of a bracket
+        cut = cut[:cut.rindex("(")] or cut
+    return cut.rstrip(" (-:,")
+
+
 def _name_keys(first_name: str) -> set[str]:
     """'Awa Fatoumata' answers to 'awa fatoumata', 'awa' and 'fatoumata'."""
     folded = fold(first_name)
@@ -361,7 +373,7 @@ def _screen(d: _Draw, screen: str, person: Person, note: str, callback: str) -> 
                       d.t("0 Quit")], note=note)
     if screen == SAVINGS:
         rows = p.balances(person.id)
-        lines = [f"{b.label[:18]}: {francs(b.amount)}" for b in rows]
+        lines = [f"{_short(b.label)}: {francs(b.amount)}" for b in rows]
         return d.con(lines or [d.t("No savings account.")], back=True,
                      note=note or d.t("Savings"))
     if screen == LOANS:
