@@ -186,3 +186,22 @@ def test_refusals_change_nothing(world, portfolio, time_machine):
     run = cob_start(organisation=kondo, through=date(2026, 6, 3))
     assert run.partitions_total == 0
     assert CobRun.objects.filter(status=RunStatus.INTERRUPTED).count() == 1
+
+
+def test_close_of_business_turns_reminders_into_sms_for_who_asked(world, portfolio,
+                                                                  time_machine):
+    from jigi.channels.models import OutboundMessage, SmsPreference
+
+    late = portfolio["late"]
+    SmsPreference.objects.create(person=late.person, opt_in=True, language="bm")
+    first_due = installments(late)[0].due_on
+    time_machine.move_to("2026-09-01 09:00:00+00:00", tick=False)
+    cob_run(organisation=world.orgs.kondo, first=date(2026, 5, 13),
+            through=first_due - timedelta(days=3))
+    reminder = Reminder.objects.get(loan=late)
+    assert reminder.status == "sent"
+    sms = OutboundMessage.objects.get(person=late.person, purpose="instalment_reminder")
+    assert sms.phone == late.person.phone
+    assert sms.language == "bm"
+    # Awa did not ask for SMS: her reminder (if any) is cancelled, no message queued.
+    assert not OutboundMessage.objects.exclude(person=late.person).exists()

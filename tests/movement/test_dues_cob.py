@@ -45,3 +45,20 @@ def test_movement_command_setup_and_accrue(mtc):
         call_command("movement", "accrue", "--date", "20/11/2026")
     with pytest.raises(CommandError):
         call_command("movement", "accrue", "--date", "2999-01-01")
+
+
+def test_close_of_business_raises_the_cases_overdue_alerts(mtc):
+    from jigi.movement.models import CaseAlert
+    from jigi.movement.services.cases import case_intake
+
+    p = make_member(mtc, joined=date(2026, 10, 1))
+    case = case_intake(acting_user=mtc.users["movement_admin"], person=p.person,
+                       category="unpaid_wages", intake_channel="phone",
+                       summary="Trois mois de salaire impayés", opened_on=date(2026, 10, 20))
+    cob_run(organisation=mtc.org, first=date(2026, 11, 1), through=date(2026, 11, 1))
+    # Unpaid wages: the first action was due within 7 days of 20 October, none was recorded.
+    assert list(CaseAlert.objects.filter(case=case).values_list("kind", flat=True)) == [
+        "first_action_overdue"]
+    day = PartitionDay.objects.get(caisse__organisation=mtc.org, business_date=date(2026, 11, 1))
+    assert day.summary["alerts_first_action_overdue"] == 1
+    assert day.summary["alerts_resolution_overdue"] == 0

@@ -236,11 +236,14 @@ def _mutual_steps(mutual: Unit, on: date, ctx: Context) -> dict[str, Any]:
 def _movement_steps(root: Unit, on: date, ctx: Context) -> dict[str, Any]:
     """The movement's day: its members' dues charged up to the day (movement.services.dues,
     inside the partition's transaction), their standing refreshed."""
+    from jigi.movement.services.cases import cases_check_overdue
     from jigi.movement.services.dues import dues_accrue
 
     run = dues_accrue(organisation=root.organisation, as_of=on, acting_user=ctx.user)
+    alerts = cases_check_overdue(organisation=root.organisation, today=on)
     return {"dues_charges": run.charges, "dues_amount": run.amount,
-            "advance_used": run.advance_used, "members_changed": run.members}
+            "advance_used": run.advance_used, "members_changed": run.members,
+            **{f"alerts_{kind}": n for kind, n in alerts.items()}}
 
 
 def _savings_steps(caisse: Unit, on: date, ctx: Context) -> dict[str, int]:
@@ -441,6 +444,12 @@ def cob_execute(*, run: CobRun, progress: Progress | None = None) -> CobRun:
                     _beat(run, partitions_done=run_progress(run))
                     last_beat = time.monotonic()
             business_date_advance(organisation)
+            if organisation.kind == OrgKind.SFD:
+                # The day's reminders become SMS for the borrowers who asked for them; the
+                # channels' sender (`jigi sms send` or its Celery task) delivers them.
+                from jigi.channels.services import reminders_from_cob
+
+                reminders_from_cob(queued_for=day)
     except BaseException as exc:
         _finish(run, RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
         raise
