@@ -236,21 +236,24 @@ def _receipts_sql() -> str:
     t, a, x, n, c, v = (SavingsTransaction, SavingsAccount, LoanTransaction, Loan,
                         Contribution, Coverage)
     savings = (
-        f"SELECT 'savings' AS kind, t.{_c(t, 'id')} AS pk, t.{_c(t, 'value_date')} AS day, "  # noqa: S608
+        f"SELECT 'savings' AS kind, t.{_c(t, 'id')} AS pk, "  # noqa: S608
+        f"t.{_c(t, 'value_date')} AS day, "
         f"t.{_c(t, 'amount')} AS amount, t.{_c(t, 'direction')} AS direction "
         f"FROM {_t(t)} t JOIN {_t(a)} a ON a.{_c(a, 'id')} = t.{_c(t, 'account')} "
         f"WHERE a.{_c(a, 'person')} = %s AND t.{_c(t, 'status')} = %s "
         f"AND t.{_c(t, 'receipt_number')} IS NOT NULL "
         f"ORDER BY t.{_c(t, 'value_date')} DESC, t.{_c(t, 'id')} DESC LIMIT {RECEIPTS}")
     loans = (
-        f"SELECT 'loan' AS kind, x.{_c(x, 'id')} AS pk, x.{_c(x, 'value_date')} AS day, "  # noqa: S608
+        f"SELECT 'loan' AS kind, x.{_c(x, 'id')} AS pk, "  # noqa: S608
+        f"x.{_c(x, 'value_date')} AS day, "
         f"x.{_c(x, 'amount')} AS amount, 'C' AS direction "
         f"FROM {_t(x)} x JOIN {_t(n)} n ON n.{_c(n, 'id')} = x.{_c(x, 'loan')} "
         f"WHERE n.{_c(n, 'person')} = %s AND x.{_c(x, 'reversed')} = %s "
         f"AND x.{_c(x, 'kind')} IN (%s, %s, %s) "
         f"ORDER BY x.{_c(x, 'value_date')} DESC, x.{_c(x, 'id')} DESC LIMIT {RECEIPTS}")
     health_ = (
-        f"SELECT 'health' AS kind, c.{_c(c, 'id')} AS pk, c.{_c(c, 'paid_on')} AS day, "  # noqa: S608
+        f"SELECT 'health' AS kind, c.{_c(c, 'id')} AS pk, "  # noqa: S608
+        f"c.{_c(c, 'paid_on')} AS day, "
         f"c.{_c(c, 'amount')} AS amount, 'C' AS direction "
         f"FROM {_t(c)} c JOIN {_t(v)} v ON v.{_c(v, 'id')} = c.{_c(c, 'coverage')} "
         f"WHERE v.{_c(v, 'member')} = %s AND c.{_c(c, 'reversed_by')} IS NULL "

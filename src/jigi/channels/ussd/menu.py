@@ -240,10 +240,10 @@ def respond(text: str, session: Session, provider: Provider) -> Reply:
     start = session.start_language if session.start_language in LANGUAGES else ""
     d = _Draw(provider, start or "fr")
     if not session.persons:
-        return Reply(d.end(d.t("This number is not known. Go to your caisse or mutual.")),
+        return Reply(d.end(d.t(_("This number is not known. Go to your caisse or mutual."))),
                      d.language)
     if len(text) > MAX_TEXT or text.count("*") >= MAX_INPUTS:
-        return Reply(d.end(d.t("Too many choices. Dial again.")), d.language)
+        return Reply(d.end(d.t(_("Too many choices. Dial again."))), d.language)
     inputs = text.split("*") if text else []
     newest = len(inputs) - 1
     i = 0
@@ -268,7 +268,7 @@ def respond(text: str, session: Session, provider: Provider) -> Reply:
     else:
         while True:
             if i == len(inputs):
-                return Reply(d.con([d.t("Your first name?")], note=note), d.language)
+                return Reply(d.con([d.t(_("Your first name?"))], note=note), d.language)
             typed = fold(inputs[i])
             i += 1
             found = [p for p in session.persons if typed and typed in _name_keys(p.first_name)]
@@ -276,9 +276,9 @@ def respond(text: str, session: Session, provider: Provider) -> Reply:
                 person = found[0]
                 break
             if len(found) > 1:
-                return Reply(d.end(d.t("Several persons have this name on this phone. "
-                                       "Go to your caisse or mutual.")), d.language)
-            note = d.t("Name not found.")
+                return Reply(d.end(d.t(_("Several persons have this name on this phone. "
+                                          "Go to your caisse or mutual."))), d.language)
+            note = d.t(_("Name not found."))
 
     # 3. PIN, once per session.
     authenticated = session.authenticated and session.person_id == person.id
@@ -289,28 +289,28 @@ def respond(text: str, session: Session, provider: Provider) -> Reply:
         if i == len(inputs):
             state = provider.pin_state(person.id)
             if state == PIN_NONE:
-                return Reply(d.end(d.t("You have no PIN. Ask your caisse or mutual for one.")),
+                return Reply(d.end(d.t(_("You have no PIN. Ask your caisse or mutual for one."))),
                              d.language)
             if state == PIN_LOCKED:
-                return Reply(d.end(d.t("PIN locked. Try again in 15 minutes.")), d.language)
-            return Reply(d.con([d.t("Your PIN?")]), d.language)
+                return Reply(d.end(d.t(_("PIN locked. Try again in 15 minutes."))), d.language)
+            return Reply(d.con([d.t(_("Your PIN?"))]), d.language)
         if i != newest:
             # A PIN typed earlier that did not open the session: the session is over.
-            return Reply(d.end(d.t("Session ended. Dial again.")), d.language)
+            return Reply(d.end(d.t(_("Session ended. Dial again."))), d.language)
         check = provider.verify_pin(person.id, inputs[i].strip())
         i += 1
         if check.result == PIN_LOCKED:
-            return Reply(d.end(d.t("PIN locked. Try again in 15 minutes.")), d.language)
+            return Reply(d.end(d.t(_("PIN locked. Try again in 15 minutes."))), d.language)
         if check.result == PIN_NONE:
-            return Reply(d.end(d.t("You have no PIN. Ask your caisse or mutual for one.")),
+            return Reply(d.end(d.t(_("You have no PIN. Ask your caisse or mutual for one."))),
                          d.language)
         if check.result != PIN_OK:
-            return Reply(d.end(d.t("Wrong PIN. Tries left: %(n)s. Dial again.",
+            return Reply(d.end(d.t(_("Wrong PIN. Tries left: %(n)s. Dial again."),
                                    n=check.tries_left)), d.language)
         authenticated = True
         if not start:
             provider.set_language(person.id, d.language)  # the choice made at the start
-            saved = d.t("Language saved.")
+            saved = d.t(_("Language saved."))
 
     # 4. The menus.
     screen, note, callback = MAIN, saved, ""
@@ -324,27 +324,27 @@ def respond(text: str, session: Session, provider: Provider) -> Reply:
         note = ""
         if screen == MAIN:
             if choice == "0":
-                return Reply(d.end(d.t("Goodbye.")), d.language, person.id, authenticated)
+                return Reply(d.end(d.t(_("Goodbye."))), d.language, person.id, authenticated)
             if choice in MAIN_CHOICES:
                 screen = MAIN_CHOICES[choice]
                 if screen == CALLBACK and is_new:
                     callback = provider.request_callback(person.id)
             else:
-                note = d.t("Wrong choice.")
+                note = d.t(_("Wrong choice."))
         elif screen == LANGUAGE:
             if choice in LANGUAGE_CHOICES:
                 d = _Draw(provider, LANGUAGE_CHOICES[choice])
                 if is_new:
                     provider.set_language(person.id, d.language)
-                screen, note = MAIN, d.t("Language saved.")
+                screen, note = MAIN, d.t(_("Language saved."))
             elif choice == "0":
                 screen = MAIN
             else:
-                note = d.t("Wrong choice.")
+                note = d.t(_("Wrong choice."))
         elif choice == "0":
             screen = MAIN
         else:
-            note = d.t("Wrong choice.")
+            note = d.t(_("Wrong choice."))
 
 
 def _short(label: str, limit: int = 22) -> str:
@@ -368,46 +368,46 @@ def _name_keys(first_name: str) -> set[str]:
 def _screen(d: _Draw, screen: str, person: Person, note: str, callback: str) -> str:
     p = d.p
     if screen == MAIN:
-        return d.con([d.t("1 Savings"), d.t("2 Loan to pay"), d.t("3 Mutual"),
-                      d.t("4 Receipts"), d.t("5 Call me"), d.t("6 Language"),
-                      d.t("0 Quit")], note=note)
+        return d.con([d.t(_("1 Savings")), d.t(_("2 Loan to pay")), d.t(_("3 Mutual")),
+                      d.t(_("4 Receipts")), d.t(_("5 Call me")), d.t(_("6 Language")),
+                      d.t(_("0 Quit"))], note=note)
     if screen == SAVINGS:
         rows = p.balances(person.id)
         lines = [f"{_short(b.label)}: {francs(b.amount)}" for b in rows]
-        return d.con(lines or [d.t("No savings account.")], back=True,
-                     note=note or d.t("Savings"))
+        return d.con(lines or [d.t(_("No savings account."))], back=True,
+                     note=note or d.t(_("Savings")))
     if screen == LOANS:
         lines = []
         for x in p.instalments(person.id):
-            lines.append(d.t("Loan %(loan)s", loan=x.loan[-16:]))
-            lines.append(d.t("Pay %(amount)s by %(day)s", amount=francs(x.amount),
+            lines.append(d.t(_("Loan %(loan)s"), loan=x.loan[-16:]))
+            lines.append(d.t(_("Pay %(amount)s by %(day)s"), amount=francs(x.amount),
                              day=day(x.due_on)))
             if x.late:
-                lines.append(d.t("Late: %(amount)s", amount=francs(x.late)))
-        return d.con(lines or [d.t("No loan to pay.")], back=True, note=note)
+                lines.append(d.t(_("Late: %(amount)s"), amount=francs(x.late)))
+        return d.con(lines or [d.t(_("No loan to pay."))], back=True, note=note)
     if screen == COVER:
         return d.con([_cover_line(d, p.cover(person.id))], back=True, note=note)
     if screen == RECEIPTS:
-        kinds = {"savings": d.t("Savings"), "loan": d.t("Loan"), "health": d.t("Mutual")}
+        kinds = {"savings": d.t(_("Savings")), "loan": d.t(_("Loan")), "health": d.t(_("Mutual"))}
         lines = [f"{r.day.strftime('%d/%m')} {kinds.get(r.kind, r.kind)} {francs(r.amount)}"
                  for r in p.receipts(person.id)]
-        return d.con(lines or [d.t("No receipt.")], back=True, note=note)
+        return d.con(lines or [d.t(_("No receipt."))], back=True, note=note)
     if screen == CALLBACK:
-        text = {"new": d.t("Your caisse will call you."),
-                "already": d.t("Already asked today. Your caisse will call you."),
-                "no_unit": d.t("You are not a member of a caisse or mutual.")}.get(
-                    callback, d.t("Already asked today. Your caisse will call you."))
+        text = {"new": d.t(_("Your caisse will call you.")),
+                "already": d.t(_("Already asked today. Your caisse will call you.")),
+                "no_unit": d.t(_("You are not a member of a caisse or mutual."))}.get(
+                    callback, d.t(_("Already asked today. Your caisse will call you.")))
         return d.con([text], back=True, note=note)
     return d.con(LANGUAGE_MENU, back=True, note=note)  # LANGUAGE
 
 
 def _cover_line(d: _Draw, cover: Cover) -> str:
     if cover.status == "covered":
-        return d.t("Mutual: you are covered.")
+        return d.t(_("Mutual: you are covered."))
     if cover.status == "waiting":
-        return d.t("Mutual: covered from %(day)s.", day=day(cover.until) if cover.until else "?")
+        return d.t(_("Mutual: covered from %(day)s."), day=day(cover.until) if cover.until else "?")
     if cover.status == "suspended":
-        return d.t("Mutual: suspended. To pay: %(amount)s.", amount=francs(cover.amount))
+        return d.t(_("Mutual: suspended. To pay: %(amount)s."), amount=francs(cover.amount))
     if cover.status == "ended":
-        return d.t("Mutual: coverage ended.")
-    return d.t("You are not covered by a mutual.")
+        return d.t(_("Mutual: coverage ended."))
+    return d.t(_("You are not covered by a mutual."))

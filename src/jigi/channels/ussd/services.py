@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from jigi.channels.models import CallbackRequest, SmsPreference, UssdSession
@@ -35,7 +35,8 @@ class GatewayRequest:
     text: str
 
 
-def _end(msgid: str) -> str:
+def end_reply(msgid: str) -> str:
+    """An END reply for a session that cannot go on."""
     # Before the member is known, replies are in French (the product's first language).
     from django.utils import translation
 
@@ -102,7 +103,7 @@ def ussd_answer(request: GatewayRequest, *, now: datetime | None = None) -> str:
     if session is None:
         if request.text:
             # The gateway continues a session we never started (or forgot): start over.
-            return _end("Session ended. Dial again.")
+            return end_reply(gettext_noop("Session ended. Dial again."))
         persons = data.persons_by_phone(request.phone, now)
         try:
             with transaction.atomic():
@@ -114,12 +115,12 @@ def ussd_answer(request: GatewayRequest, *, now: datetime | None = None) -> str:
             pass
         session = _session(request.session_id)
         if session is None:
-            return _end("Session ended. Dial again.")
+            return end_reply(gettext_noop("Session ended. Dial again."))
     if session.phone != request.phone or session.ended:
-        return _end("Session ended. Dial again.")
+        return end_reply(gettext_noop("Session ended. Dial again."))
     if now - session.last_at > SESSION_TIMEOUT:
         UssdSession.objects.filter(pk=session.pk).update(ended=True)
-        return _end("Time is up. Dial again.")
+        return end_reply(gettext_noop("Time is up. Dial again."))
     if persons is None:
         persons = data.persons_by_phone(request.phone, now)
     state = menu.Session(

@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -77,9 +78,10 @@ def gateway(request):
         phone = None
     text = text.strip()
     if phone is None:
-        return _text(services._end("This number is not known. Go to your caisse or mutual."))
+        return _text(services.end_reply(
+            gettext_noop("This number is not known. Go to your caisse or mutual.")))
     if len(text) > menu.MAX_TEXT or any(not c.isprintable() for c in text):
-        return _text(services._end("Too many choices. Dial again."))
+        return _text(services.end_reply(gettext_noop("Too many choices. Dial again.")))
     return _text(services.ussd_answer(services.GatewayRequest(
         session_id=session_id, phone=phone, service_code=service_code, text=text)))
 
