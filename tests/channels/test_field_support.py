@@ -36,7 +36,9 @@ def field_world(world, *, members: int = 4, borrowers: int = 3, saved: int = 10_
     drawer_open(acting_user=world.users["teller_a"], caisse=world.caisse_a,
                 amount=100_000_000, on=TODAY)
     people = [make_borrower(world, savings_products, saved=saved,
-                            first_name=NAMES[i % len(NAMES)], last_name=f"Dembélé{i}")[0]
+                            first_name=NAMES[i % len(NAMES)], last_name=f"Dembélé{i}",
+                            birth_year=1960 + i % 40,
+                            confirm_not_duplicate=i >= len(NAMES))[0]
               for i in range(members)]
     group = credit.group_create(acting_user=world.users["loan_officer_a"],
                                 caisse=world.caisse_a, name="Benkadi de Niono",

@@ -18,6 +18,7 @@ from jigi.credit.services._common import COUNTER_ROLES, MANAGER_ROLES, OFFICER_R
 from jigi.credit.services.groups import collection_sheet, next_meeting
 from jigi.orgs.models import Role, StaffRole, Unit, UnitKind
 from jigi.orgs.scoping import user_scope
+from jigi.savings.models import AccountStatus, ProductKind, SavingsAccount
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class MemberLine:
     group_id: int
     caisse_id: int
     loan_id: int | None
+    account_id: int | None  # her first open voluntary savings account at the group's caisse
 
 
 def officer_groups(user):
@@ -61,16 +63,25 @@ def field_sheet(user, on: date) -> dict[str, Any]:
 
 def officer_members(user) -> dict[int, MemberLine]:
     """Who the officer may collect from: active members of her groups, with their active group
-    loan (one query each for members and loans)."""
+    loan and savings account (one query each for members, loans and accounts; the account
+    chosen as `savings.services.loan_link.voluntary_account` does)."""
     groups = officer_groups(user)
     loans = dict(Loan.objects.filter(group__in=groups, status=LoanStatus.ACTIVE)
                  .order_by("pk").values_list("person_id", "pk"))
+    accounts: dict[tuple[int, int], int] = {}
+    for pk, person_id, caisse_id in SavingsAccount.objects.filter(
+            person_id__in=GroupMember.objects.filter(group__in=groups, left_on__isnull=True)
+            .values("person_id"), product__kind=ProductKind.VOLUNTARY,
+            status__in=[AccountStatus.ACTIVE, AccountStatus.DORMANT]).order_by("-pk").values_list(
+            "pk", "person_id", "caisse_id"):
+        accounts[(person_id, caisse_id)] = pk  # the lowest pk wins, as voluntary_account
     members: dict[int, MemberLine] = {}
     rows = GroupMember.objects.filter(group__in=groups, left_on__isnull=True).values_list(
         "person_id", "group_id", "group__caisse_id").order_by("group_id")
     for person_id, group_id, caisse_id in rows:
         members.setdefault(person_id, MemberLine(person_id, group_id, caisse_id,
-                                                 loans.get(person_id)))
+                                                 loans.get(person_id),
+                                                 accounts.get((person_id, caisse_id))))
     return members
 
 

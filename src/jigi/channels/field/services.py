@@ -3,9 +3,9 @@
 `field_sync` takes one batch from a device. Each item has its own transaction and its own
 result, so an interrupted batch sent again applies only what was not yet applied:
 
-- new UUID: the SyncItem row is inserted first (the unique UUID makes a concurrent resend wait
-  and then find it), then the money is posted through the credit and savings services' inner
-  functions in the same transaction (cash held by the officer: account 102, subledger
+- new UUID: the money is posted through the credit and savings services' inner functions and
+  the SyncItem row inserted in the same transaction (a concurrent send of the same UUID fails
+  on the unique UUID and rolls back whole, then finds the first) (cash held by the officer: account 102, subledger
   "field:<username>"); a refused posting rolls back to a savepoint and the item is kept as
   `rejected` with its field messages;
 - known UUID, same content: a no-op answering the first result (`duplicate`);
@@ -40,7 +40,6 @@ from jigi.credit.services._common import COUNTER_ROLES, MANAGER_ROLES, OFFICER_R
 from jigi.credit.services.operations import loan_repay_in_transaction
 from jigi.orgs.models import Unit
 from jigi.orgs.scoping import user_scope
-from jigi.savings.services.loan_link import voluntary_account
 from jigi.savings.services.momo_link import deposit_in_transaction
 
 FIELD_MESSAGES: dict[str, Any] = {
@@ -95,35 +94,42 @@ def _post(user, rec: rules.FieldRecord, line: MemberLine | None) -> dict[str, An
         return {"posting_ref": f"credit.loantransaction:{op.transaction.pk}",
                 "receipt": str(op.receipt) if op.receipt else "",
                 "loan_id": line.loan_id}
-    account = voluntary_account(rec.person_id, line.caisse_id)
-    if account is None:
+    if line.account_id is None:
         raise conflict("no_savings_account", _("No savings account at this caisse."),
                        "person_id")
-    tx = deposit_in_transaction(acting_user=user, account_id=account.pk, amount=rec.amount,
-                                on=rec.collected_on, reference=reference, channel="field")
-    return {"posting_ref": f"savings.savingstransaction:{tx.pk}", "account_id": account.pk}
+    tx = deposit_in_transaction(acting_user=user, account_id=line.account_id,
+                                amount=rec.amount, on=rec.collected_on, reference=reference,
+                                channel="field")
+    return {"posting_ref": f"savings.savingstransaction:{tx.pk}",
+            "account_id": line.account_id}
 
 
 def _apply_new(user, device_id: str, rec: rules.FieldRecord, payload: dict[str, Any],
                digest: str, line: MemberLine | None) -> SyncItem:
-    with transaction.atomic(durable=True):
-        item = SyncItem.objects.create(
-            uuid=rec.uuid, user=user, device_id=device_id, kind=rec.kind, payload=payload,
-            payload_hash=digest, status=SyncItemStatus.APPLIED, collected_on=rec.collected_on,
-            result={})
-        result: dict[str, Any] = {"caisse_id": line.caisse_id if line else None,
-                                  "group_id": line.group_id if line else None}
-        try:
-            # A savepoint: a refused posting leaves nothing but the item, rejected.
-            with transaction.atomic():
-                result.update(_post(user, rec, line))
-        except ApplicationError as exc:
-            item.status = SyncItemStatus.REJECTED
-            result.update({"code": exc.code, "message": str(exc.message),
-                           "fields": {k: str(v) for k, v in exc.fields.items()}})
-        item.result = result
-        item.posting_ref = result.get("posting_ref", "")
-        item.save(update_fields=["status", "result", "posting_ref"])
+    """Post the record and write its item in one transaction. The item is inserted last: if
+    the same UUID is being applied by another request, one of the two inserts fails on the
+    unique UUID and its whole transaction (the posting with it) rolls back. A refused posting
+    rolls back whole too; the item is then written alone, rejected, with the reasons."""
+    item = SyncItem(uuid=rec.uuid, user=user, device_id=device_id, kind=rec.kind,
+                    payload=payload, payload_hash=digest, status=SyncItemStatus.APPLIED,
+                    collected_on=rec.collected_on)
+    result: dict[str, Any] = {"caisse_id": line.caisse_id if line else None,
+                              "group_id": line.group_id if line else None}
+    try:
+        with transaction.atomic(durable=True):
+            result.update(_post(user, rec, line))
+            item.result = result
+            item.posting_ref = result["posting_ref"]
+            item.save(force_insert=True)
+    except ApplicationError as exc:
+        item.pk = None
+        item.status = SyncItemStatus.REJECTED
+        item.posting_ref = ""
+        item.result = {**result, "code": exc.code, "message": str(exc.message),
+                       "fields": {k: str(v) for k, v in exc.fields.items()}}
+        item.result.pop("posting_ref", None)
+        with transaction.atomic(durable=True):
+            item.save(force_insert=True)
     return item
 
 
