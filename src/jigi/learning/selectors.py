@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.errors import NotFound
+from jigi.core.lookup import id_or_none as _pk
 from jigi.learning.attendance import (
     AGE_BANDS,
     UNKNOWN_AGE,
@@ -43,16 +44,6 @@ from jigi.orgs.models import Unit
 from jigi.orgs.scoping import user_scope
 from jigi.people.selectors import age_on
 from jigi.web.formatting import format_day
-
-MAX_ID = 2**63 - 1
-
-
-def _pk(value: Any) -> int | None:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if 0 < pk <= MAX_ID else None
 
 
 def programmes_for_user(user) -> QuerySet[Programme]:

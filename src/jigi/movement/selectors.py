@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jigi.core.cleaning import today
 from jigi.core.errors import NotFound
+from jigi.core.lookup import id_or_none as _pk
 from jigi.movement.models import (
     DuesCharge,
     DuesPayment,
@@ -27,16 +28,6 @@ from jigi.orgs.models import MemberGroup, Unit, UnitKind
 from jigi.orgs.scoping import user_scope
 from jigi.people.models import MembershipStatus
 from jigi.people.names import fold
-
-MAX_ID = 2**63 - 1
-
-
-def _pk(value: Any) -> int | None:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if 0 < pk <= MAX_ID else None
 
 
 def sections_for_user(user) -> QuerySet[Unit]:

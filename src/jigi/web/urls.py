@@ -6,6 +6,8 @@ from jigi.web import views
 app_name = "web"
 
 urlpatterns = [
+    # First: the USSD gateway answers within the gateway's time limit (fewer patterns tried).
+    path("", include("jigi.channels.ussd.urls")),
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
