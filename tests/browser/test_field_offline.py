@@ -100,3 +100,53 @@ def test_records_stay_until_the_server_answer_arrives(world, field, login, page)
     expect(page.locator("#pending-count")).to_have_text("0")
     expect(page.locator("#results li.st-applied")).to_have_count(1)
     assert LoanTransaction.objects.filter(channel="field").count() == 1
+
+
+def test_teller_counts_the_officers_cash_and_sees_the_difference(world, field, login, page):
+    from jigi.channels.field import services
+    from jigi.channels.models import FieldCashCount
+
+    officer = world.users["loan_officer_a"]
+    services.field_sync(acting_user=officer, device_id="t", items=[
+        {"uuid": "0b7c6f2e-8f7e-4a43-9a55-6f1f6d1f0a01", "kind": "repayment",
+         "person_id": field.members[0].pk, "amount": 4_000, "collected_on": "2026-05-12"}])
+    login("teller_a")
+    page.goto(f"/field/cash/?officer={officer.pk}&day=2026-05-12")
+    expect(page.locator("#expected-total")).to_contain_text("4")
+    # A difference without a note is refused on the field.
+    page.fill("#cash-counted", "3500")
+    with page.expect_response(lambda r: "/field/cash/" in r.url) as answer:
+        page.click("#cash-save")
+    assert answer.value.status == 422
+    expect(page.locator("#err-note")).to_be_visible()
+    assert not FieldCashCount.objects.exists()
+    page.fill("#cash-counted", "3500")
+    page.fill("#cash-note", "500 F rendus demain")
+    with page.expect_response(lambda r: "/field/cash/" in r.url) as answer:
+        page.click("#cash-save")
+    assert answer.value.status == 200
+    expect(page.locator("#cash-difference")).to_contain_text("500")
+    expect(page.locator("#cash-saved")).to_be_visible()
+    assert FieldCashCount.objects.get().counted == 3_500
+
+
+def test_manager_reviews_a_conflict(world, field, login, page):
+    from jigi.channels.field import services
+
+    officer = world.users["loan_officer_a"]
+    uid = "0b7c6f2e-8f7e-4a43-9a55-6f1f6d1f0a02"
+    for amount in (1_000, 9_000):
+        services.field_sync(acting_user=officer, device_id="t", items=[
+            {"uuid": uid, "kind": "repayment", "person_id": field.members[0].pk,
+             "amount": amount, "collected_on": "2026-05-12"}])
+    item = SyncItem.objects.get(uuid=uid)
+    login("manager_a")
+    page.goto("/field/review/")
+    row = page.locator(f"#conflict-{item.pk}")
+    expect(row).to_contain_text("9")
+    with page.expect_response(lambda r: "/resolve/" in r.url) as answer:
+        page.click(f"#resolve-{item.pk}")
+    assert answer.value.status == 200
+    expect(row).to_contain_text("✅")
+    item.refresh_from_db()
+    assert item.status == "resolved"
