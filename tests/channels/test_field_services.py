@@ -12,7 +12,8 @@ from jigi.channels.field import services
 from jigi.channels.field.selectors import field_sheet, officer_day_total
 from jigi.channels.models import SyncItem
 from jigi.credit.models import LoanTransaction
-from jigi.ledger.models import JournalLine
+from jigi.ledger.models import Book, JournalLine
+from jigi.ledger.selectors import ledger_verify
 from jigi.savings.models import SavingsAccount
 from tests.channels.test_field_support import field_world
 
@@ -225,3 +226,32 @@ def test_conflict_review_refusals(world, field):
         with pytest.raises(ApplicationError) as exc:
             services.field_conflict_resolve(acting_user=world.users[user], item_id=item.pk)
         assert exc.value.status_code == status, user
+
+
+def test_a_uuid_sent_at_the_same_time_elsewhere_posts_once(world, field, monkeypatch):
+    """Two requests carry one UUID: the second did not see the first when it started (its
+    look-up was empty); its insert fails on the unique UUID, its posting rolls back with it,
+    and it answers as a resend."""
+    officer = world.users["loan_officer_a"]
+    item = rec(field.members[0], 4_000)
+    services.field_sync(acting_user=officer, device_id="tab-1", items=[item])
+    monkeypatch.setattr(services, "_known_items", lambda uuids: {})
+    [answer] = services.field_sync(acting_user=officer, device_id="tab-2", items=[item])
+    assert answer["duplicate"] is True
+    assert answer["status"] == "applied"
+    assert LoanTransaction.objects.filter(channel="field").count() == 1
+    field_cash = JournalLine.objects.filter(account__code="102", subledger="field:loan_officer_a")
+    assert sum(line.amount for line in field_cash) == 4_000
+    assert ledger_verify(book=Book.objects.get(unit=world.caisse_a)) == []
+
+
+def test_one_uuid_twice_in_a_batch_with_other_content(world, field):
+    officer = world.users["loan_officer_a"]
+    uid = str(uuid.uuid4())
+    results = services.field_sync(acting_user=officer, device_id="t", items=[
+        rec(field.members[0], 1_000, uid=uid), rec(field.members[0], 1_000, uid=uid),
+        rec(field.members[0], 2_000, uid=uid)])
+    assert [r["status"] for r in results] == ["applied", "applied", "conflict"]
+    assert [r["duplicate"] for r in results] == [False, True, False]
+    assert LoanTransaction.objects.filter(channel="field").count() == 1
+    assert ledger_verify(book=Book.objects.get(unit=world.caisse_a)) == []

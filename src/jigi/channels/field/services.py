@@ -165,6 +165,10 @@ def _known(item: SyncItem, user, payload: dict[str, Any], digest: str) -> dict[s
     return _conflict(item, payload, digest)
 
 
+def _known_items(uuids: list[str]) -> dict[str, SyncItem]:
+    return {str(i.uuid): i for i in SyncItem.objects.filter(uuid__in=uuids)}
+
+
 def field_sync(*, acting_user, device_id: Any, items: Any) -> list[dict[str, Any]]:
     """One batch from a loan officer's device: a result per item, in order (see the module)."""
     if not user_scope(acting_user).units(write=True, roles=OFFICER_ROLES).exists():
@@ -176,7 +180,7 @@ def field_sync(*, acting_user, device_id: Any, items: Any) -> list[dict[str, Any
     members = officer_members(acting_user)
     uuids = [u for u in (rules.clean_uuid(i.get("uuid")) if isinstance(i, dict) else None
                          for i in items) if u]
-    known = {str(i.uuid): i for i in SyncItem.objects.filter(uuid__in=uuids)}
+    known = _known_items(uuids)
     results = []
     for raw in items:
         rec, errors = rules.parse_record(raw, on)
