@@ -114,6 +114,11 @@ def test_pay_by_mobile_money_screen(world, credit, sim, client_for):  # noqa: F8
                                                        "idempotency_key": "k2"})
     assert refused.status_code == 422
     assert b'id="momo-error"' in refused.content
+    by_htmx = teller.post("/channels/momo/request/", {**form, "amount": "0",
+                                                       "idempotency_key": "k2"},
+                          HTTP_HX_REQUEST="true")
+    assert by_htmx.status_code == 200
+    assert b'id="momo-error"' in by_htmx.content
     assert client_for("teller_b").get("/channels/momo/payment/k1/").status_code == 404
 
 

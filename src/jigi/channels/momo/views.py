@@ -52,9 +52,15 @@ def payment_request(request):
         error, fields, status = refusal(exc)
         context = {"form": form, "error": error, "fields": fields, "purposes": PURPOSES,
                    "key": request.POST.get("idempotency_key") or new_key()}
-        return render(request, "channels/momo/_request_form.html", context, status=status)
-    return render(request, "channels/momo/_payment.html",
-                  {"p": payment, "icons": STATUS_ICONS, "created": True})
+        response = render(request, "channels/momo/_request_form.html", context, status=status)
+        if request.headers.get("HX-Request"):
+            # htmx swaps no 4xx answer: the refused form is answered 200 to replace the form.
+            response.status_code = 200
+        return response
+    # The card, and a fresh form (a new key: the next payment is a new order).
+    return render(request, "channels/momo/_request_done.html",
+                  {"p": payment, "icons": STATUS_ICONS, "form": {}, "purposes": PURPOSES,
+                   "key": new_key()})
 
 
 @login_required
