@@ -10,11 +10,11 @@ import pytest
 
 from jigi.channels.field import services
 from jigi.channels.field.selectors import field_sheet, officer_day_total
-from jigi.channels.models import SyncItem
+from jigi.channels.models import FieldCashCount, SyncItem
 from jigi.credit.models import LoanTransaction
 from jigi.ledger.models import Book, JournalLine
 from jigi.ledger.selectors import ledger_verify
-from jigi.savings.models import SavingsAccount
+from jigi.savings.models import DrawerSession, SavingsAccount
 from tests.channels.test_field_support import field_world
 
 
@@ -177,6 +177,8 @@ def test_cash_count_shows_and_audits_the_difference(world, field):
     services.field_sync(acting_user=officer, device_id="t",
                         items=[rec(field.members[0], 5_000), rec(field.members[1], 2_000,
                                                                    kind="deposit")])
+    before_drawer = DrawerSession.objects.get(teller=world.users["teller_a"],
+                                              status="open").cash_in
     with pytest.raises(ApplicationError) as exc:  # a difference needs a note
         services.field_cash_count(acting_user=world.users["teller_a"], caisse=world.caisse_a,
                                   officer_id=officer.pk, day=field.today, counted=6_500)
@@ -187,6 +189,19 @@ def test_cash_count_shows_and_audits_the_difference(world, field):
     assert (count.expected, count.counted) == (7_000, 6_500)
     event = Event.objects.get(event_type="channels.field_cash_count")
     assert event.after["difference"] == -500
+    # The counted cash entered the teller's drawer; the shortage stays on the officer.
+    lines = JournalLine.objects.filter(account__code="102", subledger="field:loan_officer_a")
+    owed = sum(li.amount if li.side == "D" else -li.amount for li in lines)
+    assert owed == 500
+    drawer = DrawerSession.objects.get(teller=world.users["teller_a"], status="open")
+    assert drawer.cash_in - before_drawer == 6_500
+    assert ledger_verify(book=Book.objects.get(unit=world.caisse_a)) == []
+    # A manager without an open drawer cannot take cash: nothing written.
+    with pytest.raises(ApplicationError):
+        services.field_cash_count(acting_user=world.users["manager_a"], caisse=world.caisse_a,
+                                  officer_id=officer.pk, day=field.today - timedelta(days=1),
+                                  counted=1_000, note="x")
+    assert FieldCashCount.objects.count() == 1
     with pytest.raises(ApplicationError) as exc:  # once a day
         services.field_cash_count(acting_user=world.users["teller_a"], caisse=world.caisse_a,
                                   officer_id=officer.pk, day=field.today, counted=7_000)

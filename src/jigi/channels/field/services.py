@@ -37,10 +37,13 @@ from jigi.core.cleaning import clean_amount, clean_date, clean_text, conflict, i
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.core.money_messages import MONEY_MESSAGES
 from jigi.credit.services._common import COUNTER_ROLES, MANAGER_ROLES, OFFICER_ROLES, require_role
-from jigi.credit.services.operations import loan_repay_in_transaction
+from jigi.credit.services.operations import field_subledger, loan_repay_in_transaction
+from jigi.ledger.rules import LineSpec
+from jigi.ledger.services import entry_post
 from jigi.orgs.models import Unit
 from jigi.orgs.scoping import user_scope
-from jigi.savings.services.momo_link import deposit_in_transaction
+from jigi.savings.services._common import book_of, move_open_drawer
+from jigi.savings.services.momo_link import FIELD_CASH, deposit_in_transaction
 
 FIELD_MESSAGES: dict[str, Any] = {
     "not_an_object": _("A record is an object."),
@@ -244,8 +247,9 @@ def field_conflict_resolve(*, acting_user, item_id: int, note: Any = "") -> Sync
 def field_cash_count(*, acting_user, caisse: Unit, officer_id: Any, day: Any, counted: Any,
                      note: Any = "") -> FieldCashCount:
     """The cash a loan officer hands in at the end of a field day, counted by a teller or the
-    caisse manager: what her posted items say (expected) against what is counted. A
-    difference needs a note. Once per officer and day."""
+    caisse manager at her open drawer: what her posted items say (expected) against what is
+    counted. A difference needs a note. Once per officer and day. The counted cash moves from
+    the officer's field subledger into the drawer in the same transaction."""
     require_role(acting_user, caisse, COUNTER_ROLES)
     officer = field_officers(caisse).filter(pk=officer_id).first() \
         if isinstance(officer_id, int) and not isinstance(officer_id, bool) else None
@@ -281,14 +285,28 @@ def field_cash_count(*, acting_user, caisse: Unit, officer_id: Any, day: Any, co
             count = FieldCashCount.objects.create(
                 user=officer, caisse=caisse, day=on, expected=expected, counted=amount,
                 note=text, counted_by=acting_user)
+            entry = _hand_in(acting_user, caisse, officer, amount) if amount else None
             audit_log(actor=acting_user, event_type="channels.field_cash_count", subject=count,
                       after={"officer": officer.username, "day": on.isoformat(),
                              "expected": expected, "counted": amount,
-                             "difference": amount - expected, "note": text}, unit=caisse)
+                             "difference": amount - expected, "note": text,
+                             "entry": entry.pk if entry else None}, unit=caisse)
     except IntegrityError:
         raise conflict("already_counted", _("This officer's cash is already counted for this "
                                             "day."), "day") from None
     return count
+
+
+def _hand_in(user, caisse: Unit, officer, amount: int):
+    """The cash handed in enters the counting teller's open drawer: 102 (drawers) debited,
+    102 under the officer's field subledger credited. What she does not hand in stays on her
+    subledger (a shortage she still owes; a surplus shows as a credit balance)."""
+    move_open_drawer(user, caisse, cash_in=amount)  # no open drawer: refused, nothing written
+    return entry_post(book=book_of(caisse), value_date=today(), acting_user=user, audit=False,
+                      description=f"Remise collecte terrain {officer.username}"[:255],
+                      source_type="channels.field_cash", source_id=officer.username[:64],
+                      lines=[LineSpec(FIELD_CASH, "D", amount),
+                             LineSpec(FIELD_CASH, "C", amount, field_subledger(officer))])
 
 
 def field_day(day: Any) -> date:
