@@ -202,12 +202,22 @@ def test_concurrent_enrolments_never_exceed_capacity(world):
 
 
 def test_register_a_new_participant_on_the_spot(learning):
+    from jigi.people.models import Membership, MembershipStatus
+    from jigi.web.selectors import dashboard_for_user
+
     w = learning.world
+    members_before = dashboard_for_user(w.users["teller_a"]).active_members
     e = services.enrolment_register_person(
         acting_user=w.users["manager_a"], session=learning.session, first_name="Ɲɛnɛba",
         last_name="Dembélé", sex="F", birth_year=1975, literacy_before=1)
     assert e.person.full_name == "Ɲɛnɛba Dembélé"
     assert e.literacy_before == 1
+    # A participant, not a member: her membership at the caisse is pending, so she is not
+    # counted among Kondo's active members (she can join later: pending -> active).
+    membership = Membership.objects.get(person=e.person)
+    assert membership.status == MembershipStatus.PENDING
+    assert membership.unit == learning.session.unit
+    assert dashboard_for_user(w.users["teller_a"]).active_members == members_before
     # Visible to caisse A's staff, not to another caisse's or organisation's.
     from jigi.people.selectors import persons_visible_to
     assert persons_visible_to(w.users["teller_a"]).filter(pk=e.person_id).exists()

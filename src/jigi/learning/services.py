@@ -49,7 +49,7 @@ from jigi.learning.models import (
 )
 from jigi.orgs.models import Organisation, Role, Unit
 from jigi.orgs.scoping import user_scope
-from jigi.people.models import Person
+from jigi.people.models import MembershipStatus, Person
 from jigi.people.selectors import persons_visible_to
 
 MANAGER_ROLES = {
@@ -441,8 +441,11 @@ def enrolment_register_person(*, acting_user, session: TrainingSession,
     if current.enrolments.filter(status__in=LIVE).count() >= current.capacity:
         raise conflict("session_full", _("The session is full (%(n)d places).")
                        % {"n": current.capacity})
+    # A participant is not a member of the running organisation: her membership at the unit
+    # is pending (she stays visible to the unit's staff, but is not counted as a member).
     person = person_register(acting_user=acting_user, unit=session.unit,
-                             confirm_not_duplicate=confirm_not_duplicate, **person_fields)
+                             confirm_not_duplicate=confirm_not_duplicate,
+                             membership_status=MembershipStatus.PENDING, **person_fields)
     with service_transaction():
         locked = _lock_session(session)
         return _enrol_locked(acting_user=acting_user, session=locked, person=person,

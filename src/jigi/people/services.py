@@ -226,13 +226,15 @@ def person_register(
     start_date: date | None = None,
     household: Household | None = None,
     relation: str | None = None,
+    membership_status: str = MembershipStatus.ACTIVE,
     **fields: Any,
 ) -> Person:
     """`person_register_within` in its own durable transaction."""
     with transaction.atomic(durable=True):
         return person_register_within(
             acting_user=acting_user, unit=unit, confirm_not_duplicate=confirm_not_duplicate,
-            start_date=start_date, household=household, relation=relation, **fields)
+            start_date=start_date, household=household, relation=relation,
+            membership_status=membership_status, **fields)
 
 
 def person_register_within(
@@ -243,10 +245,15 @@ def person_register_within(
     start_date: date | None = None,
     household: Household | None = None,
     relation: str | None = None,
+    membership_status: str = MembershipStatus.ACTIVE,
     **fields: Any,
 ) -> Person:
     """Register a person and their membership at `unit` (an active membership numbered
     gaplessly per organisation), optionally placing them in `household` as `relation`.
+
+    `membership_status=PENDING` registers someone who is not (yet) a member: a participant
+    typed in at a training session. The pending membership keeps her visible to the unit's
+    staff but is not counted as a member; membership_set_status makes it active if she joins.
 
     Duplicate check first, against the whole registry: same phone, same NINA, or near-same
     name + birth year + place. If any, stops with PossibleDuplicates (409) carrying the
@@ -258,6 +265,8 @@ def person_register_within(
     own records); `person_register` is the top-level service.
     """
     _require_write(acting_user, unit)
+    if membership_status not in (MembershipStatus.ACTIVE, MembershipStatus.PENDING):
+        raise ValueError(f"a registration starts active or pending, not {membership_status!r}")
     clean = _clean_person(fields)
     _check_start_date(start_date)
     if household is not None:
@@ -294,7 +303,7 @@ def person_register_within(
         membership = Membership.objects.create(
             person=person, organisation=unit.organisation, unit=unit,
             number=_member_number(unit),
-            status=MembershipStatus.ACTIVE, start_date=start_date or timezone.localdate(),
+            status=membership_status, start_date=start_date or timezone.localdate(),
         )
         DuplicateCandidate.objects.bulk_create([
             DuplicateCandidate(person=person, other=m.person, reasons=list(m.reasons),
@@ -306,7 +315,7 @@ def person_register_within(
                                            relation=relation)
         audit_log(actor=acting_user, event_type="person.registered", subject=person,
                   after=snapshot(person, PERSON_FIELDS) | {
-                      "membership": membership.number,
+                      "membership": membership.number, "membership_status": membership.status,
                       "household": household.pk if household else None,
                       "duplicate_candidates": [m.person.pk for m in matches]},
                   organisation=unit.organisation, unit=unit)
