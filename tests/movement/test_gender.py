@@ -121,6 +121,22 @@ def test_period_and_filters(mtc, people):
             result.trainings["sex"].total["enrolled"]) == (2, 2, 2)
 
 
+def test_a_member_who_left_during_the_period_still_counts_in_it(mtc, people):
+    from jigi.people.models import Membership
+
+    m1, m2, m3, m4 = people
+    admin = mtc.users["movement_admin"]
+    # m3 left in June 2026, m4 in December 2025 (before the period).
+    Membership.objects.filter(pk=m3.membership_id).update(status="ended",
+                                                          end_date=date(2026, 6, 30))
+    Membership.objects.filter(pk=m4.membership_id).update(status="ended",
+                                                          end_date=date(2025, 12, 31))
+    result, _v, _f = gender_dashboard(admin, period=YEAR)
+    assert _lines(result.members["sex"]) == {"F": {"members": 2}, "M": {"members": 1}}
+    result, _v, _f = gender_dashboard(admin, period=Period(date(2026, 7, 1), YEAR.end))
+    assert _lines(result.members["sex"]) == {"F": {"members": 2}}
+
+
 def test_an_organiser_sees_her_section(mtc, people):
     result, view, _f = gender_dashboard(mtc.users["organiser_art"], period=YEAR)
     assert not view.whole

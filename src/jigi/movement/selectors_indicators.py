@@ -127,8 +127,14 @@ def legal_figures(on: date) -> LegalFigures:
 
 def _profiles(view: MovementView, filters: Filters, *, active_on: date | None = None,
               since: date | None = None):
-    qs = MemberProfile.objects.filter(section__organisation=view.organisation).exclude(
-        membership__status=MembershipStatus.ENDED)
+    qs = MemberProfile.objects.filter(section__organisation=view.organisation)
+    if since is None:
+        qs = qs.exclude(membership__status=MembershipStatus.ENDED)
+    else:
+        # Running at some time in the period: a member who left during it still counts.
+        qs = qs.filter(Q(membership__end_date__gte=since)
+                       | (Q(membership__end_date__isnull=True)
+                          & ~Q(membership__status=MembershipStatus.ENDED)))
     if not view.whole:
         qs = qs.filter(section_id__in=view.section_ids)
     if filters.section is not None:
@@ -137,8 +143,6 @@ def _profiles(view: MovementView, filters: Filters, *, active_on: date | None = 
         qs = qs.filter(group=filters.group)
     if active_on is not None:
         qs = qs.filter(membership__start_date__lte=active_on)
-    if since is not None:
-        qs = qs.filter(Q(membership__end_date__isnull=True) | Q(membership__end_date__gte=since))
     return qs
 
 
