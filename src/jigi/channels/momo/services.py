@@ -70,8 +70,9 @@ from jigi.people.phones import normalize_mali_phone
 _KONDO = {Role.TELLER.value, Role.CAISSE_MANAGER.value, Role.LOAN_OFFICER.value,
           Role.NETWORK_ADMIN.value}
 _MUTUAL = {Role.MUTUAL_MANAGER.value, Role.UNION_ADMIN.value}
+_MOVEMENT = {Role.ORGANISER.value, Role.MOVEMENT_ADMIN.value}
 ROLES = {PaymentPurpose.LOAN_REPAYMENT: _KONDO, PaymentPurpose.SAVINGS_DEPOSIT: _KONDO,
-         PaymentPurpose.HEALTH_CONTRIBUTION: _MUTUAL}
+         PaymentPurpose.HEALTH_CONTRIBUTION: _MUTUAL, PaymentPurpose.MOVEMENT_DUES: _MOVEMENT}
 
 # (electronic money, pending) per chart.
 SUSPENSE = {OrgKind.SFD: ("12", "372"), OrgKind.MUTUAL_UNION: ("53", "47"),
@@ -146,8 +147,19 @@ def target_of(purpose: str, target_id: int, user=None) -> Target:
         return Target(cov.organisation_id, cov.mutual, cov.member_id, cov.member.phone,
                       cov.number)
     if purpose == PaymentPurpose.MOVEMENT_DUES:
-        raise conflict("purpose_not_available",
-                       _("Movement dues cannot be paid by mobile money yet."))
+        from jigi.movement.models import MemberProfile
+        from jigi.people.models import MembershipStatus
+
+        prof = MemberProfile.objects.select_related("section", "person", "membership").filter(
+            pk=target_id).first()
+        if prof is None:
+            raise NotFound("target_not_found", _("Member not found."))
+        if user is not None:
+            _require(user, prof.section, ROLES[purpose], _("Member not found."))
+            if prof.membership.status == MembershipStatus.ENDED:
+                raise conflict("target_closed", _("This membership has ended."))
+        return Target(prof.section.organisation_id, prof.section, prof.person_id,
+                      prof.person.phone, prof.membership.number)
     raise invalid({"purpose": _("Choose one of the allowed values.")})
 
 
@@ -243,11 +255,11 @@ def _call_provider(payment: MobileMoneyPayment) -> MobileMoneyPayment:
 
 
 def _book(unit: Unit) -> Book:
+    if unit.organisation.kind == OrgKind.MOVEMENT:
+        from jigi.movement.services._common import book_of
+
+        return book_of(unit.organisation)  # one book, at the movement's root unit
     book = Book.objects.select_related("organisation").filter(unit=unit).first()
-    if book is None:
-        # The movement keeps one book at its root unit.
-        book = Book.objects.select_related("organisation").filter(
-            organisation_id=unit.organisation_id, unit__parent__isnull=True).first()
     if book is None:
         raise conflict("no_book", _("This unit has no accounts book."))
     return book
@@ -286,8 +298,11 @@ def _post_to_target(payment: MobileMoneyPayment, on: date) -> str:
                                                amount=payment.amount, on=on,
                                                reference=payment.order_id)
         return f"health.contribution:{paid.contribution.pk}"
-    raise conflict("purpose_not_available",
-                   _("Movement dues cannot be paid by mobile money yet."))
+    from jigi.movement.services.dues import dues_pay_in_transaction
+
+    dues = dues_pay_in_transaction(acting_user=user, profile_id=payment.target_id,
+                                   amount=payment.amount, on=on, reference=payment.order_id)
+    return f"movement.duespayment:{dues.payment.pk}"
 
 
 def _confirm(payment_id: int, answer: TxStatus, *, source: str) -> str:

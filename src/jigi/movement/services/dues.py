@@ -367,36 +367,58 @@ def dues_pay(*, acting_user, profile: MemberProfile, amount: Any, channel: str,
         raise invalid(errors)
     with service_transaction(idempotency):
         locked = _lock(profile)
-        if locked.membership.status == MembershipStatus.ENDED:
-            raise conflict("membership_ended", _("This membership has ended."))
-        organisation = locked.section.organisation
-        receipt = _receipt_number(organisation, paid_on)
-        payment = DuesPayment(profile=locked, paid_on=paid_on, amount=amount, channel=channel,
-                              receipt_number=receipt, external_ref=reference,
-                              idempotency_key=idempotency.key if idempotency else "",
-                              created_by=acting_user)
-        # The payment row needs its entry, and the entry the allocation: settle first with
-        # the new money counted ahead.
-        settled = _settle(locked, extra=amount)
-        entry = entry_post(
-            book=book_of(organisation), value_date=paid_on, acting_user=acting_user,
-            audit=False, source_type="movement.dues_payment", source_id=receipt,
-            lines=_lines({CHANNEL_ACCOUNT[channel]: -amount,
-                          DUES_RECEIVABLE: settled.paid_change,
-                          DUES_ADVANCE: settled.advance_change}, locked.membership.number),
-            description=(gettext("Dues of %(number)s, receipt %(receipt)s")
-                         % {"number": locked.membership.number, "receipt": receipt})[:255])
-        payment.journal_entry = entry
-        payment.advance_part = settled.advance_change
-        payment.save()
-        _allocate_rows(payment, settled.deltas)
-        standing_refresh(locked, today(), charges=settled.charges)
-        _sms_receipt(locked, payment)
-        audit_log(actor=acting_user, event_type="movement.dues_paid", subject=payment,
-                  after={"receipt": receipt, "amount": amount, "channel": channel,
-                         "advance": settled.advance_change, "standing": locked.standing,
-                         "arrears": locked.arrears}, unit=locked.section)
+        payment = _pay_locked(locked, acting_user=acting_user, amount=amount, channel=channel,
+                              paid_on=paid_on, reference=reference,
+                              idempotency_key=idempotency.key if idempotency else "")
         return finish(idempotency, Payment(payment, locked))
+
+
+def dues_pay_in_transaction(*, acting_user, profile_id: int, amount: int, on: date,
+                            reference: str) -> Payment:
+    """Dues collected by mobile money, INSIDE the caller's transaction (channels.momo posts
+    them in the same transaction as the payment's confirmation): the member locked, then
+    exactly what `dues_pay` does for channel mobile_money. Roles were checked when the
+    collection was requested; `reference` (the order id) is the external reference."""
+    locked = _lock(MemberProfile(pk=profile_id))
+    payment = _pay_locked(locked, acting_user=acting_user, amount=amount,
+                          channel=PaymentChannel.MOBILE_MONEY, paid_on=on,
+                          reference=reference, idempotency_key="")
+    return Payment(payment, locked)
+
+
+def _pay_locked(locked: MemberProfile, *, acting_user, amount: int, channel: str,
+                paid_on: date, reference: str, idempotency_key: str) -> DuesPayment:
+    """Inside the caller's transaction, with the member locked."""
+    if locked.membership.status == MembershipStatus.ENDED:
+        raise conflict("membership_ended", _("This membership has ended."))
+    organisation = locked.section.organisation
+    receipt = _receipt_number(organisation, paid_on)
+    payment = DuesPayment(profile=locked, paid_on=paid_on, amount=amount, channel=channel,
+                          receipt_number=receipt, external_ref=reference,
+                          idempotency_key=idempotency_key,
+                          created_by=acting_user)
+    # The payment row needs its entry, and the entry the allocation: settle first with
+    # the new money counted ahead.
+    settled = _settle(locked, extra=amount)
+    entry = entry_post(
+        book=book_of(organisation), value_date=paid_on, acting_user=acting_user,
+        audit=False, source_type="movement.dues_payment", source_id=receipt,
+        lines=_lines({CHANNEL_ACCOUNT[channel]: -amount,
+                      DUES_RECEIVABLE: settled.paid_change,
+                      DUES_ADVANCE: settled.advance_change}, locked.membership.number),
+        description=(gettext("Dues of %(number)s, receipt %(receipt)s")
+                     % {"number": locked.membership.number, "receipt": receipt})[:255])
+    payment.journal_entry = entry
+    payment.advance_part = settled.advance_change
+    payment.save()
+    _allocate_rows(payment, settled.deltas)
+    standing_refresh(locked, today(), charges=settled.charges)
+    _sms_receipt(locked, payment)
+    audit_log(actor=acting_user, event_type="movement.dues_paid", subject=payment,
+              after={"receipt": receipt, "amount": amount, "channel": channel,
+                     "advance": settled.advance_change, "standing": locked.standing,
+                     "arrears": locked.arrears}, unit=locked.section)
+    return payment
 
 
 def dues_reverse(*, acting_user, payment: DuesPayment, reason: str, on: date | None = None,
