@@ -215,11 +215,23 @@ def _refused(exc: ApplicationError) -> None:
         raise PermissionDenied
 
 
+def _handled_case(user, pk: int):
+    """The case for recording on it: its assigned workers only, checked BEFORE the form is
+    read (a form error re-renders the case page, which must never show a confidential case's
+    details to staff not assigned to it)."""
+    case = _case(user, pk)
+    try:
+        sel.require_handler(user, case)
+    except Forbidden:
+        raise PermissionDenied from None
+    return case
+
+
 @login_required
 @require_POST
 def case_action(request, pk: int):
     user = request.user
-    case = _case(user, pk)
+    case = _handled_case(user, pk)
     try:
         values = forms.read_action(request.POST)
         svc.case_action_record(acting_user=user, case=case, **values)
@@ -235,7 +247,7 @@ def case_action(request, pk: int):
 @require_POST
 def case_close(request, pk: int):
     user = request.user
-    case = _case(user, pk)
+    case = _handled_case(user, pk)
     try:
         values = forms.read_close(request.POST)
         svc.case_close(acting_user=user, case=case, **values)

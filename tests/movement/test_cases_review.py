@@ -1,0 +1,44 @@
+"""Review fixes on the cases code: each test failed before its fix."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from jigi.movement.services import cases as svc
+from tests.movement.conftest import make_member
+
+SECRET = "Frappée par le fils de la patronne"
+
+
+def _case(mtc, *, assign="case_worker_1", birth_year=1998, **kw):
+    profile = make_member(mtc, birth_year=birth_year)
+    args = {"category": "violence", "intake_channel": "phone", "summary": SECRET,
+            "employer_name": "Famille Keïta"}
+    args.update(kw)
+    case = svc.case_intake(acting_user=mtc.users["organiser"], person=profile.person, **args)
+    if assign:
+        svc.case_assign(acting_user=mtc.users["movement_admin"], case=case,
+                        lead=mtc.users[assign])
+    return case
+
+
+def test_a_bad_form_on_a_confidential_case_shows_nothing_to_staff_not_assigned(mtc, client_for):
+    # A bad date or a missing outcome used to re-render the case page (or its timeline panel)
+    # before the service had checked the assignment: the confidential summary leaked.
+    case = _case(mtc)
+    assert case.confidential
+    cl = client_for("case_worker_2")
+    posts = [
+        ("web:movement_case_action", {"kind": "call", "happened_on": "pas une date"}),
+        ("web:movement_case_close", {"outcome": ""}),
+    ]
+    for name, data in posts:
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            r = cl.post(reverse(name, args=[case.pk]), data, **headers)
+            assert r.status_code == 403, (name, headers)
+            assert SECRET not in r.content.decode(), (name, headers)
+    # The assigned worker still gets her form errors back.
+    r = client_for("case_worker_1").post(reverse("web:movement_case_close", args=[case.pk]),
+                                         {"outcome": ""})
+    assert r.status_code == 422
+    assert SECRET in r.content.decode()
