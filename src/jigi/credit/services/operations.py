@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+from jigi.channels.receipts import payment_receipt_queue
 from jigi.core import prepared
 from jigi.core.audit import audit_log
 from jigi.core.errors import ApplicationError
@@ -503,6 +504,12 @@ def _repay(loan: Loan, *, value: int, on: date, channel: str, user, mode: str,
         savings_account=source_account, receipt=receipt, journal_entry=entry, created_by=user,
         idempotency_key=idempotency_key))
     closed = _close_if_repaid(loan, installments, user, on)
+    if kind != LoanTxKind.GUARANTEE:  # an SMS receipt, opted-in borrowers only (channels)
+        payment_receipt_queue(kind="repayment_receipt",
+                              organisation_id=loan.caisse.organisation_id,
+                              person_id=loan.person_id, amount=value, on=on,
+                              receipt=str(receipt), ref=f"credit.loantransaction:{tx.pk}",
+                              loan=loan.number, balance=sum(i.outstanding for i in installments))
     audit_posted(actor=user, event_type=f"credit.loan_{kind}", subject=loan,
               after={"amount": value, "principal": tx.principal, "interest": tx.interest,
                      "fees": tx.fees, "penalties": tx.penalties, "excess": tx.excess_to_savings,

@@ -25,6 +25,7 @@ from django.db.models import F, Sum
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jigi.channels.receipts import payment_receipt_queue
 from jigi.core.audit import audit_log
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.core.numbering import next_number
@@ -368,6 +369,11 @@ def _pay(coverage: Coverage, *, user, amount: int, on: date, channel: str,
     # Suspension is decided as of the day the mutual learns of the money: a paper receipt
     # entered late does not reinstate (nor start a waiting period) in the past.
     change = sync_status(coverage, settled.dues, max(on, today()), user)
+    # An SMS receipt, opted-in members only (channels).
+    payment_receipt_queue(kind="contribution_receipt", organisation_id=coverage.organisation_id,
+                          person_id=coverage.member_id, amount=amount, on=on, receipt=receipt,
+                          ref=f"health.contribution:{contribution.pk}",
+                          until=coverage.paid_through or "-")
     audit_log(actor=user, event_type="health.contribution_paid", subject=contribution,
               after={"coverage": coverage.number, "amount": amount, "card_fee": card,
                      "channel": channel, "receipt": receipt, "income": settled.recognised,
