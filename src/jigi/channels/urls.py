@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jigi.channels import views
+from jigi.channels import views, views_callbacks
 
 # Included in the "web" namespace by jigi/web/urls.py.
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("channels/sms/report/", views.cost_report, name="channels_report"),
     path("channels/sms/people/<int:person_id>/", views.preference,
          name="channels_preference"),
+    path("channels/callbacks/", views_callbacks.callback_list, name="channels_callbacks"),
 ]
