@@ -70,7 +70,7 @@ class BearerToken(HttpBearer):
         # SQLite gives booleans as integers.
         values = [bool(v) if name.startswith("is_") else v
                   for name, v in zip(names, rows[0][:n], strict=True)]
-        user = get_user_model().from_db(connection.alias, names, values)
+        user = prepared.loaded(get_user_model(), names, values, connection.alias)
         scope_from_rows(user, [row[n:] for row in rows])
         request.user = user
         return user

@@ -6,7 +6,7 @@ import calendar
 from contextlib import nullcontext
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -110,7 +110,7 @@ def entry_post(
         # same lock, same order); the first entry of a book's year, or SQLite, take two.
         numbered = _numbered_insert(book, value_date, posting_date, description, source_type,
                                     str(source_id), reversal_of, created_by) \
-            if not audit and connection.vendor == "postgresql" else None
+            if not audit and prepared.vendor() == "postgresql" else None
         number = numbered[0] if numbered is not None else \
             next_number(f"entry:{book.pk}", posting_date.year)
         # Should a statement below fail, a half-written entry must never commit: without a
@@ -258,12 +258,12 @@ def _entry_insert(book: Book, number: int, value_date: date, posting_date: date,
 def _entry_object(pk: int, book: Book, number: int, value_date: date, posting_date: date,
                   description: str, source_type: str, source_id: str,
                   reversal_of: JournalEntry | None, created_by, created_at) -> JournalEntry:
-    entry = JournalEntry(
-        pk=pk, book=book, year=posting_date.year, number=number, value_date=value_date,
-        posting_date=posting_date, description=description[:255], source_type=source_type,
+    entry = prepared.new(
+        JournalEntry, pk=pk, book=book, year=posting_date.year, number=number,
+        value_date=value_date, posting_date=posting_date, description=description[:255], source_type=source_type,
         source_id=source_id, reversal_of=reversal_of, created_by=created_by,
         created_at=created_at)
-    entry._state.adding, entry._state.db = False, connection.alias
+    entry._state.adding, entry._state.db = False, DEFAULT_DB_ALIAS
     return entry
 
 

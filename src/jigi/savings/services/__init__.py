@@ -7,7 +7,6 @@ from jigi.savings.services._common import (
     MAX_OPERATION,
     Operation,
     clean_amount,
-    counter_account,
     setting,
 )
 from jigi.savings.services.accounts import (
@@ -55,7 +54,7 @@ from jigi.savings.services.shares import (
 __all__ = [
     "COUNTER_ROLES", "MANAGER_ROLES", "MAX_OPERATION", "InterestRun", "Operation",
     "ShareOperation", "accounts_mark_dormant", "available_balance", "caisse_day_close",
-    "caisse_day_open", "clean_amount", "clean_count", "counter_account", "drawer_close",
+    "caisse_day_open", "clean_amount", "clean_count", "drawer_close",
     "drawer_difference_acknowledge", "drawer_open", "guarantee_apply_to_loan",
     "guarantee_release", "held_amount", "hold_place", "hold_release", "interest_post_caisse",
     "is_kondo_member", "product_override_set", "product_update", "savings_account_block",

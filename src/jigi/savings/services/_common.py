@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -126,14 +126,14 @@ def issue_receipt(*, caisse: Unit, kind: str, amount: int, user, on: date, perso
                   balance_after: int | None = None, description: str = "") -> Receipt:
     """A receipt numbered gaplessly per caisse and year (the counter row is locked until the
     operation commits; a rolled-back operation gives its number back)."""
-    receipt = Receipt(
-        caisse=caisse, year=on.year, number=0, kind=kind, amount=amount, issued_by=user,
+    receipt = prepared.new(
+        Receipt, caisse=caisse, year=on.year, number=0, kind=kind, amount=amount, issued_by=user,
         person_id=person.pk if person is not None else person_id,
         account_number=account_number, balance_after=balance_after,
         description=description[:200],
     )
     scope = f"receipt:{caisse.pk}"
-    if connection.vendor == "postgresql" and _numbered_insert(receipt, "number", scope, on.year):
+    if prepared.vendor() == "postgresql" and _numbered_insert(receipt, "number", scope, on.year):
         return receipt
     receipt.number = next_number(scope, on.year)
     return fast_insert(receipt)
@@ -154,13 +154,13 @@ def _insert_plan(model) -> list:
             if f.primary_key:
                 continue
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                plan.append((f.attname, f.column, lambda obj, f=f: f.get_db_prep_save(
-                    f.pre_save(obj, True), connection)))
+                plan.append((f.attname, f.column, lambda obj, db, f=f: f.get_db_prep_save(
+                    f.pre_save(obj, True), db)))
             elif f.get_internal_type() in _PLAIN:
                 plan.append((f.attname, f.column, None))
             else:
-                plan.append((f.attname, f.column, lambda obj, f=f: f.get_db_prep_save(
-                    getattr(obj, f.attname), connection)))
+                plan.append((f.attname, f.column, lambda obj, db, f=f: f.get_db_prep_save(
+                    getattr(obj, f.attname), db)))
         _plans[model._meta.label] = plan
     return plan
 
@@ -171,18 +171,19 @@ def fast_insert(obj):
     without compiling the query each time. Returns the object, now saved, with its id."""
     model = type(obj)
     plan = _insert_plan(model)
-    key = f"insert:{model._meta.label}:{connection.vendor}"
+    key = f"insert:{model._meta.label}:{prepared.vendor()}"
     if key not in _sql_cache:
         q = connection.ops.quote_name
         columns = ", ".join(q(column) for _a, column, _c in plan)
         _sql_cache[key] = (  # names from the model, values as parameters
             f"INSERT INTO {q(model._meta.db_table)} ({columns}) "  # noqa: S608
             f"VALUES ({', '.join(['%s'] * len(plan))}) RETURNING {q(model._meta.pk.column)}")
-    values = [getattr(obj, a) if conv is None else conv(obj) for a, _column, conv in plan]
+    db = connections[DEFAULT_DB_ALIAS]
+    values = [getattr(obj, a) if conv is None else conv(obj, db) for a, _column, conv in plan]
     with prepared.cursor() as cursor:
         cursor.execute(_sql_cache[key], values)
         obj.pk = cursor.fetchone()[0]
-    obj._state.adding, obj._state.db = False, connection.alias
+    obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
     return obj
 
 
@@ -202,7 +203,8 @@ def _numbered_insert(obj, number_attname: str, scope: str, year: int) -> bool:
             f"WHERE scope = %s AND year = %s RETURNING value) "
             f"INSERT INTO {q(model._meta.db_table)} ({columns}) SELECT {values} FROM n "
             f"RETURNING {q(model._meta.pk.column)}, {q(number_attname)}")
-    values = [getattr(obj, a) if conv is None else conv(obj) for a, _column, conv in plan
+    db = connections[DEFAULT_DB_ALIAS]
+    values = [getattr(obj, a) if conv is None else conv(obj, db) for a, _column, conv in plan
               if a != number_attname]
     with prepared.cursor() as cursor:
         row = cursor.execute(_sql_cache[key], [scope, year, *values]).fetchone()
@@ -210,7 +212,7 @@ def _numbered_insert(obj, number_attname: str, scope: str, year: int) -> bool:
         return False
     obj.pk, number = row
     setattr(obj, number_attname, number)
-    obj._state.adding, obj._state.db = False, connection.alias
+    obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
     return True
 
 
@@ -237,7 +239,7 @@ def add_to_balance(account_id: int, delta: int, activity_on: date) -> None:
 
 def balance_statement(account_id: int, delta: int, activity_on: date) -> tuple[str, list]:
     """`add_to_balance`'s statement, to run with others (`move_open_drawer(before=...)`)."""
-    key = f"balance_activity:{connection.vendor}"
+    key = f"balance_activity:{prepared.vendor()}"
     if key not in _sql_cache:
         q = connection.ops.quote_name
         _sql_cache[key] = (  # names from the model, values as parameters
@@ -262,7 +264,7 @@ def audit_posted(*, actor, event_type: str, subject, after: dict[str, Any], unit
 def audit_statement(*, actor, event_type: str, subject, after: dict[str, Any], unit: Unit
                     ) -> tuple[str, list]:
     """`audit_posted`'s statement, to run with others (`finish(..., statements)`)."""
-    key = f"audit:{connection.vendor}"
+    key = f"audit:{prepared.vendor()}"
     if key not in _sql_cache:
         q = connection.ops.quote_name
         _sql_cache[key] = (  # names from the model, values as parameters
@@ -299,13 +301,13 @@ _ATTNAMES = {model: [f.attname for f in fields] for model, fields in _FIELDS.ite
 def _from_row(model, values):
     # to_python turns SQLite's storage (ints for decimals, ISO text for dates) into the field's
     # type; PostgreSQL's values pass through unchanged.
-    return model.from_db(connection.alias, _ATTNAMES[model],
-                         [v if conv is None or v is None else conv(v)
-                          for conv, v in zip(_CONVERT[model], values, strict=True)])
+    return prepared.loaded(model, _ATTNAMES[model],
+                           [v if conv is None or v is None else conv(v)
+                            for conv, v in zip(_CONVERT[model], values, strict=True)])
 
 
 def _lock_sql() -> str:
-    key = f"lock:{connection.vendor}"
+    key = f"lock:{prepared.vendor()}"
     sql = _sql_cache.get(key)
     if sql is None:
         q = connection.ops.quote_name
@@ -344,32 +346,6 @@ def lock_account(account_id: int) -> SavingsAccount:
     return acc
 
 
-def counter_account(user, account_id: int) -> SavingsAccount:
-    """The account an API counter call names, as far as the call needs it before the service
-    runs: its id and its caisse's organisation and path (for the scope check). 404 outside the
-    user's scope, as `selectors.get_account_for_user`, but one prepared query instead of the
-    ORM's four-table read (3 ms of CPU per request, more than the posting's own statements); the
-    service then locks and reads the whole row anyway. Other fields load on access (deferred)."""
-    key = f"counter_account:{connection.vendor}"
-    if key not in _sql_cache:
-        q = connection.ops.quote_name
-        _sql_cache[key] = (  # names from the model, values as parameters
-            f"SELECT a.{q('caisse_id')}, u.{q('organisation_id')}, u.{q('path')} "  # noqa: S608
-            f"FROM {q(SavingsAccount._meta.db_table)} a JOIN {q(Unit._meta.db_table)} u "
-            f"ON u.{q('id')} = a.{q('caisse_id')} WHERE a.{q('id')} = %s")
-    with prepared.cursor() as cursor:
-        cursor.execute(_sql_cache[key], [account_id])
-        row = cursor.fetchone()
-    caisse = None if row is None else Unit.from_db(connection.alias,
-                                                   ["id", "organisation_id", "path"], row)
-    if caisse is None or not user_scope(user).covers_unit(caisse):
-        raise NotFound("account_not_found", _("Account not found."))
-    account = SavingsAccount.from_db(connection.alias, ["id", "caisse_id"],
-                                     [account_id, caisse.pk])
-    account.caisse = caisse
-    return account
-
-
 def lock_accounts(*ids: int) -> dict[int, SavingsAccount]:
     """Lock several accounts in primary-key order, so that two operations touching the same
     accounts from opposite ends (A->B and B->A) cannot deadlock."""
@@ -378,7 +354,7 @@ def lock_accounts(*ids: int) -> dict[int, SavingsAccount]:
 
 def open_drawer_for(user, caisse: Unit) -> DrawerSession:
     """The teller's open drawer at this caisse, locked; every cash operation moves it."""
-    key = f"drawer:{connection.vendor}"
+    key = f"drawer:{prepared.vendor()}"
     if key not in _sql_cache:
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         _sql_cache[key] = (  # names from the model, values as parameters
@@ -399,7 +375,7 @@ def move_open_drawer(user, caisse: Unit, *, cash_in: int = 0, cash_out: int = 0,
     row as SELECT ... FOR UPDATE does (a teller has at most one open drawer: unique index).
     `before`: statements to run first, in the same round trip where the driver allows it (the
     account's balance: a missing drawer then fails the transaction, which rolls it back)."""
-    key = f"drawer_move:{connection.vendor}"
+    key = f"drawer_move:{prepared.vendor()}"
     if key not in _sql_cache:
         q = connection.ops.quote_name
         _sql_cache[key] = (  # names from the model, values as parameters

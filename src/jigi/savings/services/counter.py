@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jigi.core import prepared
 from jigi.core.audit import audit_log
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.ledger.rules import LineSpec
@@ -310,7 +311,8 @@ def _new_tx(acc: SavingsAccount, *, kind: str, direction: str, amount: int, on: 
             description: str, idempotency: IdempotencyClaim | None, cash: bool = False,
             drawer: DrawerSession | None = None, counterpart: SavingsAccount | None = None
             ) -> SavingsTransaction:
-    return SavingsTransaction(
+    return prepared.new(
+        SavingsTransaction,
         account=acc, kind=kind, direction=direction, amount=amount, value_date=on, cash=cash,
         drawer=drawer, counterpart=counterpart, description=description[:200],
         created_by=user, idempotency_key=idempotency.key if idempotency else "")
