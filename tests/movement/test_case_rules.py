@@ -21,16 +21,6 @@ def test_rule_values_match_the_model_choices():
     assert set(CATEGORIES) >= r.URGENT_FOR_MINORS
 
 
-@pytest.mark.parametrize(("birth_date", "birth_year", "age"), [
-    (date(2011, 11, 21), None, 14),   # birthday tomorrow
-    (date(2011, 11, 20), None, 15),
-    (None, 2008, 18),
-    (None, None, None),
-])
-def test_age_from_date_or_year(birth_date, birth_year, age):
-    assert r.age_on(D, birth_date=birth_date, birth_year=birth_year) == age
-
-
 def test_minor_needs_a_known_age():
     assert r.is_minor(15, 18)
     assert not r.is_minor(18, 18)

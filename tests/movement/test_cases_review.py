@@ -42,3 +42,22 @@ def test_a_bad_form_on_a_confidential_case_shows_nothing_to_staff_not_assigned(m
                                          {"outcome": ""})
     assert r.status_code == 422
     assert SECRET in r.content.decode()
+
+
+def test_a_girl_flagged_minor_on_her_member_page_has_an_urgent_violence_case(mtc):
+    # Only her year of birth is known: 18 this year, so she may still be 17. The member
+    # screens flag her a minor (a doubt is a flag); intake counted her an adult (year minus
+    # year) and her violence case was neither urgent nor alerted.
+    from jigi.core.cleaning import today
+    from jigi.movement.models import CaseAlert
+    from jigi.movement.services.members import is_minor_member
+
+    year = today().year - 18
+    profile = make_member(mtc, birth_year=year)
+    assert is_minor_member(profile, profile.person)
+    case = svc.case_intake(acting_user=mtc.users["organiser"], person=profile.person,
+                           category="violence", intake_channel="phone", summary=SECRET,
+                           confidential=False)
+    assert (case.urgency, case.urgent_reason) == ("urgent", "minor")
+    assert case.confidential  # a child's urgent case stays between its case workers
+    assert CaseAlert.objects.filter(case=case, kind="urgent").exists()

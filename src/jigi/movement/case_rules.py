@@ -47,19 +47,10 @@ class RuleError(ValueError):
         self.field = field
 
 
-def age_on(on: date, *, birth_date: date | None, birth_year: int | None) -> int | None:
-    """Age in whole years on `on`; from the year alone when only the year is known (the
-    registry often has only an estimated year); None when nothing is known."""
-    if birth_date is not None:
-        return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-    if birth_year is not None:
-        return on.year - birth_year
-    return None
-
-
 def is_minor(age: int | None, adult_age: int) -> bool:
     """Under the adult age; an unknown age is not taken for a minor (the officer can still
-    mark a violence case urgent)."""
+    mark a violence case urgent). Intake decides from the birth date or year with
+    movement.standing.is_minor (a doubt is a flag); this is for a whole age already known."""
     return age is not None and age < adult_age
 
 

@@ -40,7 +40,7 @@ from jigi.core.cleaning import clean_amount, clean_date, clean_text, conflict, i
 from jigi.core.cleaning import today as _today
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.core.numbering import next_number
-from jigi.movement import case_rules
+from jigi.movement import case_rules, standing
 from jigi.movement import selectors_cases as sel
 from jigi.movement.models import (
     ActionKind,
@@ -58,18 +58,17 @@ from jigi.movement.models import (
     MemberProfile,
 )
 from jigi.movement.services._common import ADMIN_ROLES, CASE_ROLES, STAFF_ROLES, require_role
-from jigi.movement.setup import DEFAULT_DEADLINES, legal_value
+from jigi.movement.services.members import adult_age
+from jigi.movement.setup import DEFAULT_DEADLINES
 from jigi.orgs.models import Organisation, OrgKind, Unit, UnitKind
 from jigi.orgs.scoping import user_scope
 from jigi.people.models import Person
 from jigi.people.phones import PhoneError, normalize_mali_phone
-from jigi.people.selectors import age_on, persons_visible_to
+from jigi.people.selectors import persons_visible_to
 
 log = logging.getLogger(__name__)
 
 CATEGORIES = {c.value for c in CaseCategory}
-# Used when no adult age is configured (Code du travail; ILO C138/C182).
-ADULT_AGE_FALLBACK = 18
 MAX_DOCUMENT = 5 * 1024 * 1024
 # Content types accepted, with the first bytes each file of that type starts with (a renamed
 # executable is refused).
@@ -123,13 +122,6 @@ def _deadline_days(organisation: Organisation, categories: Iterable[str]) -> lis
     rows = {d.category: (d.first_action_days, d.resolution_days)
             for d in CaseDeadline.objects.filter(organisation=organisation, category__in=cats)}
     return [rows.get(c) or DEFAULT_DEADLINES[CaseCategory(c)] for c in cats]
-
-
-def _adult_age(on: date) -> int:
-    try:
-        return legal_value("adult_age", on)
-    except LookupError:
-        return ADULT_AGE_FALLBACK
 
 
 def _duty_phones() -> list[str]:
@@ -222,7 +214,11 @@ def case_intake(*, acting_user, person: Person, category: Any, intake_channel: A
         raise invalid(errors)
     opened = clean_date(opened_on, "opened_on")
     all_categories = [category, *others]
-    minor = case_rules.is_minor(age_on(person, opened), _adult_age(opened))
+    # The member screens' rule (movement.standing.is_minor): with only a year of birth she
+    # counts as a minor while she could still be one, so a girl flagged a minor on her member
+    # page is a minor here too and her case of violence is urgent.
+    minor = bool(standing.is_minor(birth_date=person.birth_date, birth_year=person.birth_year,
+                                   on=opened, adult_age=adult_age(opened)))
     try:
         urgency = case_rules.urgency(all_categories, minor=minor, marked_urgent=marked_urgent)
     except case_rules.RuleError:
