@@ -10,16 +10,23 @@ from django.db.models import Count, QuerySet, Sum
 from jigi.channels.models import MobileMoneyPayment, PaymentStatus, Refund, StatementLine
 from jigi.core.errors import NotFound
 from jigi.ledger.models import JournalEntry
+from jigi.orgs.models import Role, Unit, UnitKind
 from jigi.orgs.scoping import user_scope
+
+MANAGER_ROLES = {Role.CAISSE_MANAGER.value, Role.NETWORK_ADMIN.value, Role.MUTUAL_MANAGER.value,
+                 Role.UNION_ADMIN.value, Role.MOVEMENT_ADMIN.value}
 
 
 def payments_for_user(user) -> QuerySet[MobileMoneyPayment]:
-    scope = user_scope(user)
-    qs = MobileMoneyPayment.objects.select_related("unit").order_by("-requested_at", "-pk")
-    if scope.is_superuser:
-        return qs
-    units = [p.unit_id for p in qs if scope.covers_unit(p.unit)]
-    return qs.filter(unit_id__in=units)
+    return (MobileMoneyPayment.objects.select_related("unit")
+            .filter(user_scope(user).unit_q("unit__")).order_by("-requested_at", "-pk"))
+
+
+def merchant_units_for_user(user) -> QuerySet[Unit]:
+    """Units whose statements the user may import: caisses and mutuals she manages, and the
+    movement's sections for its admins."""
+    return user_scope(user).units(write=True, roles=MANAGER_ROLES).filter(
+        kind__in=[UnitKind.CAISSE, UnitKind.MUTUAL, UnitKind.SECTION]).order_by("code")
 
 
 def get_payment_for_user(user, order_id: str) -> MobileMoneyPayment:
@@ -65,5 +72,6 @@ def reconciliation_report(user, day: date) -> DayReport:
     report.succeeded_not_on_statement = [p for p in payments if p.status ==
                                          PaymentStatus.SUCCEEDED and p.pk not in on_statement]
     report.unmatched = [ln for ln in visible if ln.resolution == "unmatched"]
-    report.refunds = list(Refund.objects.filter(requested_at__date=day).order_by("pk"))
+    report.refunds = list(Refund.objects.filter(requested_at__date=day).filter(
+        scope.unit_q("journal_entry__book__unit__")).order_by("pk"))
     return report

@@ -74,6 +74,10 @@ _MOVEMENT = {Role.ORGANISER.value, Role.MOVEMENT_ADMIN.value}
 ROLES = {PaymentPurpose.LOAN_REPAYMENT: _KONDO, PaymentPurpose.SAVINGS_DEPOSIT: _KONDO,
          PaymentPurpose.HEALTH_CONTRIBUTION: _MUTUAL, PaymentPurpose.MOVEMENT_DUES: _MOVEMENT}
 
+# Who imports statements and refunds.
+MANAGER_ROLES = {Role.CAISSE_MANAGER.value, Role.NETWORK_ADMIN.value, Role.MUTUAL_MANAGER.value,
+                 Role.UNION_ADMIN.value, Role.MOVEMENT_ADMIN.value}
+
 # (electronic money, pending) per chart.
 SUSPENSE = {OrgKind.SFD: ("12", "372"), OrgKind.MUTUAL_UNION: ("53", "47"),
             OrgKind.MOVEMENT: ("53", "47")}
@@ -454,8 +458,7 @@ def statement_import(*, acting_user, provider: str, unit: Unit, rows: list[State
     by order_id. A success we never confirmed is applied now ("fixed"); a line matching no
     payment, or one that was refused, is "unmatched" (its money parked in suspense, listed for
     refund). Re-importing a statement changes nothing. Returns the count per resolution."""
-    _require(acting_user, unit, {Role.CAISSE_MANAGER.value, Role.NETWORK_ADMIN.value,
-                                 Role.MUTUAL_MANAGER.value, Role.UNION_ADMIN.value},
+    _require(acting_user, unit, MANAGER_ROLES,
              _("Unit not found."))
     counts: dict[str, int] = {}
     for row in rows:
@@ -514,8 +517,7 @@ def refund_create(*, acting_user, line: StatementLine | None = None,
         unit = entry.book.unit
         amount, phone, source = line.amount, line.phone, line.provider_txn_id
         reference = f"RF-{line.provider_txn_id}"[:64]
-    _require(acting_user, unit, {Role.CAISSE_MANAGER.value, Role.NETWORK_ADMIN.value,
-                                 Role.MUTUAL_MANAGER.value, Role.UNION_ADMIN.value},
+    _require(acting_user, unit, MANAGER_ROLES,
              _("Payment not found."))
     with transaction.atomic(durable=True):
         if payment is not None:

@@ -22,7 +22,7 @@ from jigi.web.view_helpers import new_key, refusal
 STATUS_ICONS = {PaymentStatus.INITIATED: "⏳", PaymentStatus.PENDING: "📲",
                 PaymentStatus.SUCCEEDED: "✅", PaymentStatus.FAILED: "❌",
                 PaymentStatus.EXPIRED: "⌛", PaymentStatus.REFUNDED: "↩️"}
-PURPOSES = [(p.value, p.label) for p in PaymentPurpose if p != PaymentPurpose.MOVEMENT_DUES]
+PURPOSES = [(p.value, p.label) for p in PaymentPurpose]
 
 
 def _page(request, **extra):
@@ -89,8 +89,7 @@ def _day(text: str) -> date:
 
 def _report(request, day: date, status: int = 200, **extra):
     report = selectors.reconciliation_report(request.user, day)
-    units = list(Unit.objects.filter(
-        pk__in={p.unit_id for p in selectors.payments_for_user(request.user)}))
+    units = list(selectors.merchant_units_for_user(request.user))
     return render(request, "channels/momo/report.html",
                   {"report": report, "day": day, "icons": STATUS_ICONS, "units": units,
                    **extra}, status=status)
