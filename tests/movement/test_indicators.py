@@ -160,6 +160,20 @@ def test_the_monthly_snapshot_is_kept_once(mtc, members):
     assert IndicatorSnapshot.objects.count() == 1
 
 
+def test_a_month_kept_late_counts_that_month_s_members(mtc, members):
+    from jigi.people.models import Membership
+
+    # One joined in November (after October), one left in November (a member in October).
+    make_member(mtc, D, joined=date(2026, 11, 5))
+    Membership.objects.filter(pk=members[4].membership_id).update(
+        status="ended", end_date=date(2026, 11, 10))
+    snap, created = indicator_snapshot_take(organisation=mtc.org, month=date(2026, 10, 1))
+    assert created
+    assert snap.data["members"] == 7
+    assert snap.data["figures"]["smig"]["by"]["group"]["artisans"] == [1, 1, 0]
+    assert snap.data["figures"]["minors"]["total"] == [1, 2, 0]
+
+
 def test_no_snapshot_of_a_future_month(mtc, members):
     with pytest.raises(ApplicationError) as exc:
         indicator_snapshot_take(organisation=mtc.org, month=date(2026, 12, 1))

@@ -156,13 +156,17 @@ WORK_FIELDS = (
 )
 
 
-def work_rows(view: MovementView, filters: Filters, on: date) -> list[WorkRow]:
-    """One WorkRow per member the user sees (one statement)."""
+def work_rows(view: MovementView, filters: Filters, on: date, *,
+              members_on: bool = False) -> list[WorkRow]:
+    """One WorkRow per member the user sees (one statement): today's members, or with
+    `members_on` those whose membership ran on `on` (joined by then, not ended before)."""
+    profiles = (_profiles(view, filters, active_on=on, since=on) if members_on
+                else _profiles(view, filters))
     rows = []
     for (section_id, group, sex, birth_date, birth_year, area, rural_origin,
          t_id, t_status, t_pay, t_arrears, d_id, d_pay, d_hours, d_rest, d_contract,
          d_declared, a_id, a_income, y_id, y_computer) in (
-            _profiles(view, filters).values_list(*WORK_FIELDS).iterator(chunk_size=2000)):
+            profiles.values_list(*WORK_FIELDS).iterator(chunk_size=2000)):
         common = {"section_id": section_id, "group": group, "sex": sex,
                   "age": age_on(on, birth_date, birth_year), "area": area,
                   "rural_origin": rural_origin}
@@ -192,9 +196,11 @@ def decent_work_now(user, *, section: Any = None, group: Any = None, on: date | 
 
 
 def movement_decent_work(organisation: Organisation, on: date) -> DecentWork:
-    """The whole movement's indicators on `on` (for the monthly snapshot: no user scope)."""
+    """The whole movement's indicators on `on` (for the monthly snapshot: no user scope), over
+    the members of that day: a month kept late counts neither who joined after it nor leaves
+    out who left since (their records are read as they stand now)."""
     view = MovementView(organisation=organisation, sections=(), whole=True)
-    return decent_work(work_rows(view, Filters(), on), legal_figures(on))
+    return decent_work(work_rows(view, Filters(), on, members_on=True), legal_figures(on))
 
 
 # ---------------------------------------------------------------------------------------------
