@@ -132,6 +132,29 @@ def test_public_page_works_without_login(campaign):
     assert anon.get("/p/999999/").status_code == 404
 
 
+def test_public_signers_and_phones_stay_off_the_staff_pages(campaign, mtc, client_for):
+    p = Petition.objects.create(campaign=campaign, title="Repos", text="Texte", target=2,
+                                opens_on=today())
+    r = Client().post(f"/p/{p.pk}/", {"name": "Fanta Public", "phone": "66 00 00 01",
+                                      "sex": "F"})
+    assert r.status_code == 200
+    organiser = client_for("organiser")
+    r = organiser.post(f"/movement/petitions/{p.pk}/", {"name": "Awa Réunion",
+                                                         "phone": "76123456", "sex": "F"})
+    assert r.status_code == 200
+    page = organiser.get(f"/movement/petitions/{p.pk}/").content.decode()
+    assert "Awa Réunion" in page
+    assert "+22376123456" in page
+    # The public signer was promised her phone is never shown: she confirms on /p/ herself.
+    assert "Fanta Public" not in page
+    assert "66000001" not in page
+    # A case worker reads the counts, not who waits for a code.
+    page = client_for("case_worker_1").get(f"/movement/petitions/{p.pk}/").content.decode()
+    assert "Awa Réunion" not in page
+    assert "76123456" not in page
+    assert Signature.objects.filter(petition=p, status="pending").count() == 2
+
+
 def test_collection_links_a_registry_member(campaign, mtc, client_for):
     member = make_member(mtc)
     p = Petition.objects.create(campaign=campaign, title="Repos", text="Texte", opens_on=today())

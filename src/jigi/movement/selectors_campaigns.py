@@ -169,8 +169,11 @@ def confirmed_total(petition: Petition) -> int:
 
 
 def pending_signatures(petition: Petition, limit: int = 200) -> list[Signature]:
-    """For the organiser collecting at a meeting: who still has to type her code."""
-    return list(Signature.objects.filter(petition=petition, status=SignatureStatus.PENDING)
+    """For the organiser collecting at a meeting: who still has to type her code. Only the
+    signatures staff took: someone signing on the public page was promised her phone is
+    never shown, and she confirms there herself."""
+    return list(Signature.objects.filter(petition=petition, status=SignatureStatus.PENDING,
+                                         collected_by__isnull=False)
                 .order_by("-code_sent_at", "-pk")[:limit])
 
 

@@ -165,11 +165,13 @@ def campaign_post(request, pk: int, form: str):
 
 
 def _petition_context(request, petition, **extra) -> dict[str, Any]:
+    can_write = sel.can_write(request.user, petition.campaign.organisation_id)
     return {
         "petition": petition, "campaign": petition.campaign,
         "counts": sel.petition_counts(petition),
-        "pending": sel.pending_signatures(petition),
-        "can_write": sel.can_write(request.user, petition.campaign.organisation_id),
+        # Names and phones waiting for a code: only for who collects (not case workers).
+        "pending": sel.pending_signatures(petition) if can_write else [],
+        "can_write": can_write,
         "open": sel.petition_is_open(petition), "regions": _regions(),
         "v": {}, "errors": {}, "error": None, "done": None, **extra,
     }
