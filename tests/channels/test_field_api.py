@@ -149,3 +149,23 @@ def test_cash_screen_shows_the_difference_and_refuses_without_note(world, field,
     assert b'id="cash-difference"' in saved.content
     assert FieldCashCount.objects.get().counted == 2_500
     assert client_for("auditor").get("/field/cash/").status_code == 403
+
+
+def test_absurd_ids_and_shapes_answer_4xx(world, field, client_for):
+    big = 2**70
+    teller = client_for("teller_a")
+    manager = client_for("manager_a")
+    assert post(manager, f"/api/v1/field/conflicts/{big}/resolve", {}).status_code == 404
+    assert teller.get(f"/api/v1/field/cash?caisse_id={big}&officer_id=1&day=2026-05-12"
+                      ).status_code in (404, 422)
+    assert teller.get(f"/api/v1/field/cash?caisse_id={world.caisse_a.pk}&officer_id={big}"
+                      "&day=2026-05-12").status_code in (404, 422)
+    body = {"caisse_id": world.caisse_a.pk, "officer_id": big, "day": "2026-05-12",
+            "counted": {"x": 1}}
+    assert post(teller, "/api/v1/field/cash", body).status_code == 422
+    officer = client_for("loan_officer_a")
+    res = post(officer, "/api/v1/field/sync", {"device_id": "t", "items": [
+        None, 3, [], {"uuid": str(uuid.uuid4()), "kind": "deposit", "person_id": big,
+                      "amount": {"a": 1}, "collected_on": ["x"]}]})
+    assert res.status_code == 200
+    assert [r["status"] for r in res.json()["results"]] == ["rejected"] * 4

@@ -44,7 +44,8 @@ class CashIn(Schema):
 
 
 def _caisse(user, caisse_id: int) -> Unit:
-    caisse = Unit.objects.filter(pk=caisse_id, kind=UnitKind.CAISSE).first()
+    caisse = Unit.objects.filter(pk=caisse_id, kind=UnitKind.CAISSE).first() \
+        if 0 < caisse_id <= services.MAX_ID else None
     if caisse is None:
         raise NotFound("not_found", "Caisse not found.")
     require_role(user, caisse, COUNTER_ROLES)
@@ -108,7 +109,8 @@ def conflict_resolve(request: HttpRequest, item_id: int, payload: ResolveIn):
 @router.get("/cash")
 def cash(request: HttpRequest, caisse_id: int, officer_id: int, day: date):
     caisse = _caisse(request.user, caisse_id)
-    officer = selectors.field_officers(caisse).filter(pk=officer_id).first()
+    officer = selectors.field_officers(caisse).filter(pk=officer_id).first() \
+        if 0 < officer_id <= services.MAX_ID else None
     if officer is None:
         raise NotFound("not_found", "Officer not found.")
     count = selectors.cash_count_for(officer, day)

@@ -45,6 +45,8 @@ from jigi.orgs.scoping import user_scope
 from jigi.savings.services._common import book_of, move_open_drawer
 from jigi.savings.services.momo_link import FIELD_CASH, deposit_in_transaction
 
+MAX_ID = 2**63 - 1  # larger ids cannot exist (and overflow SQLite's integers)
+
 FIELD_MESSAGES: dict[str, Any] = {
     "not_an_object": _("A record is an object."),
     "not_a_uuid": _("The record's identifier is not a UUID."),
@@ -215,7 +217,8 @@ def field_sync(*, acting_user, device_id: Any, items: Any) -> list[dict[str, Any
 
 def get_conflict_for_user(user, item_id: int) -> SyncItem:
     """A sync item in a caisse the user manages (404 otherwise)."""
-    item = SyncItem.objects.filter(pk=item_id).select_related("user").first()
+    item = SyncItem.objects.filter(pk=item_id).select_related("user").first() \
+        if 0 < item_id <= MAX_ID else None
     caisse_id = item.result.get("caisse_id") if item is not None else None
     caisse = Unit.objects.filter(pk=caisse_id).first() if caisse_id else None
     if item is None or caisse is None or not user_scope(user).covers_unit(caisse):
@@ -252,7 +255,8 @@ def field_cash_count(*, acting_user, caisse: Unit, officer_id: Any, day: Any, co
     the officer's field subledger into the drawer in the same transaction."""
     require_role(acting_user, caisse, COUNTER_ROLES)
     officer = field_officers(caisse).filter(pk=officer_id).first() \
-        if isinstance(officer_id, int) and not isinstance(officer_id, bool) else None
+        if isinstance(officer_id, int) and not isinstance(officer_id, bool) \
+        and 0 < officer_id <= MAX_ID else None
     errors: dict[str, Any] = {}
     if officer is None:
         errors["officer_id"] = _("A loan officer of this caisse.")
