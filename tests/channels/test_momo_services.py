@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import permutations
 
 import pytest
 from django.utils import timezone
@@ -283,3 +284,30 @@ def test_unreachable_provider_keeps_the_row_and_a_retry_completes(world, credit,
     assert p.status == PaymentStatus.INITIATED
     settings.JIGI_MOMO = {**settings.JIGI_MOMO, "base_url": url}
     assert ask(world, credit).status == PaymentStatus.PENDING
+
+
+# Every distinct order of two callbacks, a poll and a statement import (12).
+ORDERS = sorted(set(permutations(["callback", "callback", "poll", "statement"])))
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_any_order_of_confirmations_posts_exactly_once(world, credit, sim, order):  # noqa: F811
+    before = balances(world)
+    p = ask(world, credit)
+    sim.server.settle("ORD-1", callbacks=2)
+    callbacks = iter(range(2))
+    for event in order:
+        if event == "callback":
+            deliver(sim, "ORD-1", next(callbacks))
+        elif event == "poll":
+            services.payment_poll(MobileMoneyPayment.objects.get(pk=p.pk))
+        else:
+            services.statement_import(
+                acting_user=world.users["manager_a"], provider="simulator", unit=world.caisse_a,
+                rows=sim.server.statement(timezone.now().date().isoformat()))
+    p.refresh_from_db()
+    assert p.status == PaymentStatus.SUCCEEDED
+    assert p.version == 2  # pending, then succeeded: once
+    assert len(deposits(credit.account)) == 1
+    assert balances(world).get("12", 0) - before.get("12", 0) == 5_000
+    books_ok(world)
