@@ -61,3 +61,39 @@ def test_a_girl_flagged_minor_on_her_member_page_has_an_urgent_violence_case(mtc
     assert (case.urgency, case.urgent_reason) == ("urgent", "minor")
     assert case.confidential  # a child's urgent case stays between its case workers
     assert CaseAlert.objects.filter(case=case, kind="urgent").exists()
+
+
+def test_document_download_stays_an_attachment_whatever_its_name(mtc, client_for):
+    # The name went raw into the header: quotes broke it, accents turned the whole header into
+    # a MIME word (no longer "attachment": browsers showed the file inline).
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jigi.movement.models import CaseDocument
+
+    case = _case(mtc)
+    cl = client_for("case_worker_1")
+    cl.post(reverse("web:movement_case_documents", args=[case.pk]),
+            {"file": SimpleUploadedFile('contrat "signé".png', b"\x89PNG\r\n\x1a\nxx",
+                                        content_type="image/png")})
+    doc = CaseDocument.objects.get()
+    r = cl.get(reverse("web:movement_case_document", args=[case.pk, doc.pk]))
+    assert r.status_code == 200
+    assert r["Content-Disposition"].startswith("attachment; filename*=utf-8''")
+    assert "sign%C3%A9" in r["Content-Disposition"]
+
+
+def test_check_overdue_refuses_a_day_to_come(mtc, client_for):
+    # An administrator passing a future day raised overdue alerts for deadlines not passed.
+    from datetime import timedelta
+
+    from jigi.core.cleaning import today
+    from jigi.movement.models import CaseAlert
+
+    case = _case(mtc, category="unpaid_wages")
+    later = (case.resolution_due + timedelta(days=5)).isoformat()
+    r = client_for("movement_admin").post(f"/api/v1/movement/case-alerts/check-overdue?on={later}")
+    assert r.status_code == 422
+    assert not CaseAlert.objects.filter(case=case).exists()
+    r = client_for("movement_admin").post(
+        f"/api/v1/movement/case-alerts/check-overdue?on={today().isoformat()}")
+    assert r.status_code == 200

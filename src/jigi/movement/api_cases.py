@@ -359,4 +359,7 @@ def check_overdue(request: HttpRequest, on: date | None = None):
     _staff(request)
     org = movement_organisation()
     require_role(request.user, movement_root(org), ADMIN_ROLES)
+    # A day to come would raise alerts for deadlines not yet passed (alerts are never undone).
+    if on is not None and on > today():
+        raise invalid({"on": _("This date is in the future.")})
     return svc.cases_check_overdue(organisation=org, today=on or today())

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -313,7 +314,10 @@ def case_document(request, pk: int, doc: int):
         raise Http404 from None
     svc.case_document_downloaded(acting_user=user, case=case, document=document)
     response = HttpResponse(bytes(document.content), content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.pk}-{document.name}"'
+    # Quoted and encoded by Django: a name with quotes or accents ("contrat signé.pdf") stays
+    # one attachment header instead of a broken or MIME-encoded one (shown inline).
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{document.pk}-{document.name}")
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
