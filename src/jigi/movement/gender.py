@@ -6,7 +6,7 @@ its category, urgency, whether it is closed, its outcome and the wages recovered
 partitions its rows by one dimension (a missing value falls under "unknown"), so its lines
 add up to its total.
 
-- members: MTC members (membership not ended);
+- members: MTC members whose membership ran at some time in the period;
 - cases: cases opened in the period; closed, resolved (outcome "resolved" or "wages
   recovered"), wages recovered (francs);
 - trainings: enrolments in sessions starting in the period; completed, certificates issued,
