@@ -97,3 +97,27 @@ def test_check_overdue_refuses_a_day_to_come(mtc, client_for):
     r = client_for("movement_admin").post(
         f"/api/v1/movement/case-alerts/check-overdue?on={today().isoformat()}")
     assert r.status_code == 200
+
+
+def test_case_list_reads_the_teams_in_one_query(mtc, client_for):
+    # Each row with details read its team with a query of its own (N+1).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):
+        _case(mtc, category="unpaid_wages")
+    cl = client_for("case_worker_1")
+
+    def count() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            r = cl.get("/api/v1/movement/cases")
+        assert r.status_code == 200
+        assert all(row["details"]["team"] for row in r.json())
+        return len(r.json()), len(ctx.captured_queries)
+
+    rows, few = count()
+    for _ in range(3):
+        _case(mtc, category="unpaid_wages")
+    more_rows, many = count()
+    assert (rows, more_rows) == (2, 5)
+    assert many == few

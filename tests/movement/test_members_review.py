@@ -16,3 +16,32 @@ def test_member_page_title_is_her_name_only(mtc, client_for):
     assert "<" not in title
     assert p.person.first_name in title
     assert html.count('id="officer-form"') == 1
+
+
+def test_dues_statement_reads_the_allocations_in_one_query(mtc, client_for):
+    # Each payment of the statement read its allocations with a query of its own (N+1).
+    from datetime import date
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jigi.movement.services import dues
+
+    p = make_member(mtc, joined=date(2026, 9, 1))
+    dues.dues_accrue(organisation=mtc.org, as_of=date(2026, 11, 20))
+    cl = client_for("organiser")
+
+    def count() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            r = cl.get(f"/api/v1/movement/members/{p.pk}/dues")
+        assert r.status_code == 200
+        assert all(pay["allocations"] for pay in r.json()["payments"])
+        return len(r.json()["payments"]), len(ctx.captured_queries)
+
+    dues.dues_pay(acting_user=mtc.users["organiser"], profile=p, amount=100, channel="cash")
+    rows, few = count()
+    for _ in range(3):
+        dues.dues_pay(acting_user=mtc.users["organiser"], profile=p, amount=100, channel="cash")
+    more_rows, many = count()
+    assert (rows, more_rows) == (1, 4)
+    assert many == few

@@ -201,7 +201,7 @@ def payment_row(p: DuesPayment) -> dict[str, Any]:
             "advance_part": p.advance_part, "reverses": p.reverses_id,
             "reverses_receipt": p.reverses.receipt_number if p.reverses_id else None,
             "allocations": [{"charge_id": a.charge_id, "amount": a.amount}
-                            for a in p.allocations.order_by("charge__period_start")]}
+                            for a in selectors.allocations_of(p)]}
 
 
 def payment_out(result: dues.Payment) -> dict[str, Any]:

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.cleaning import today
 from jigi.core.errors import NotFound
 from jigi.core.lookup import id_or_none as _pk
 from jigi.movement.models import (
+    DuesAllocation,
     DuesCharge,
     DuesPayment,
     DuesWaiver,
@@ -138,6 +139,18 @@ def waivers_pending_for_user(user) -> QuerySet[DuesWaiver]:
             .order_by("requested_at"))
 
 
+_ALLOCATIONS = DuesAllocation.objects.order_by("charge__period_start", "pk")
+
+
+def allocations_of(payment: DuesPayment) -> list[DuesAllocation]:
+    """How a payment was spread over the charges, oldest first (prefetched by dues_statement
+    for a whole statement)."""
+    prefetched = getattr(payment, "ordered_allocations", None)
+    if prefetched is not None:
+        return list(prefetched)
+    return list(_ALLOCATIONS.filter(payment=payment))
+
+
 @dataclass(frozen=True)
 class Statement:
     profile: MemberProfile
@@ -155,6 +168,8 @@ def dues_statement(profile: MemberProfile) -> Statement:
     """Her charges (newest first), payments and reversals, waivers and the totals."""
     charges = list(DuesCharge.objects.filter(profile=profile).order_by("-period_start"))
     payments = list(DuesPayment.objects.filter(profile=profile).select_related("reverses")
+                    .prefetch_related(Prefetch("allocations", queryset=_ALLOCATIONS,
+                                               to_attr="ordered_allocations"))
                     .order_by("-paid_on", "-pk"))
     waivers = list(DuesWaiver.objects.filter(profile=profile).order_by("-requested_at"))
     return Statement(
@@ -195,7 +210,7 @@ def section_summaries(user) -> list[SectionSummary]:
 
 
 __all__ = [
-    "SectionSummary", "Statement", "dues_statement", "get_member_for_user",
+    "SectionSummary", "Statement", "allocations_of", "dues_statement", "get_member_for_user",
     "get_payment_for_user", "get_section_for_user", "get_waiver_for_user", "members_filter",
     "members_for_user", "minors_q", "record_of", "section_summaries", "sections_for_user",
     "waivers_pending_for_user",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
@@ -197,9 +197,21 @@ def cases_filtered(user, filters: CaseFilters, today: date) -> QuerySet[Case]:
 # --- details ------------------------------------------------------------------------------------
 
 
+def _live_team_qs() -> QuerySet[CaseAssignment]:
+    return (CaseAssignment.objects.filter(ended_at__isnull=True).select_related("user")
+            .order_by("-lead", "pk"))
+
+
+def live_team_prefetch() -> Prefetch:
+    """For a list of cases: each case's live team in one query (read by `case_team`)."""
+    return Prefetch("assignments", queryset=_live_team_qs(), to_attr="live_team")
+
+
 def case_team(case: Case) -> list[CaseAssignment]:
-    return list(CaseAssignment.objects.filter(case=case, ended_at__isnull=True)
-                .select_related("user").order_by("-lead", "pk"))
+    prefetched = getattr(case, "live_team", None)
+    if prefetched is not None:
+        return list(prefetched)
+    return list(_live_team_qs().filter(case=case))
 
 
 def case_timeline(case: Case):
