@@ -181,3 +181,42 @@ def test_the_list_reads_a_few_queries_whatever_the_number(world, ask, client_for
     client = client_for("teller_a")
     with django_assert_max_num_queries(12):
         assert client.get(reverse(URL)).status_code == 200
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+
+def test_api_lists_and_marks(world, ask):
+    from tests.channels.test_api import client
+
+    request = ask(world.caisse_a, "Awa")
+    ask(world.caisse_b, "Kadia")
+    r = client.get("/channels/callbacks?open=true", user=world.users["teller_a"])
+    assert r.status_code == 200
+    assert [(c["id"], c["name"], c["unit"]) for c in r.json()] == [
+        (request.pk, "Awa Coulibaly", "C001")]
+    r = client.post(f"/channels/callbacks/{request.pk}/handled", json={"note": "Appelée"},
+                    user=world.users["teller_a"])
+    assert r.status_code == 200
+    assert (r.json()["handled_by"], r.json()["note"]) == ("teller_a", "Appelée")
+    again = client.post(f"/channels/callbacks/{request.pk}/handled", json={"note": "bis"},
+                        user=world.users["manager_a"])
+    assert again.json()["note"] == "Appelée"
+    assert client.get("/channels/callbacks?open=true", user=world.users["teller_a"]).json() == []
+
+
+def test_api_refusals(world, ask):
+    from tests.channels.test_api import client
+
+    request = ask(world.caisse_a)
+    assert client.get("/channels/callbacks", user=world.users["organiser"]).status_code == 404
+    assert client.post(f"/channels/callbacks/{request.pk}/handled", json={},
+                       user=world.users["teller_b"]).status_code == 404
+    assert client.post(f"/channels/callbacks/{request.pk}/handled", json={},
+                       user=world.users["auditor"]).status_code == 403
+    r = client.post(f"/channels/callbacks/{request.pk}/handled", json={"note": "x" * 201},
+                    user=world.users["teller_a"])
+    assert r.status_code == 422
+    assert "note" in r.json()["fields"]
+    request.refresh_from_db()
+    assert request.handled_at is None

@@ -7,6 +7,8 @@
 - GET /sms/report?month=YYYY-MM (&format=csv): the cost report per organisation and purpose.
 - PUT /sms/preferences/{person_id}: a member's opt-in and language (counter staff).
 - PUT /sms/budgets/{organisation_code}/{YYYY-MM}: an organisation's monthly budget (managers).
+- GET /callbacks?open=true: members' call-back requests of the caller's units (open first).
+- POST /callbacks/{id}/handled {"note"}: mark one called (idempotent).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema
 
-from jigi.channels import conf, selectors, services
+from jigi.channels import callbacks, conf, selectors, services
 from jigi.core.cleaning import invalid
 from jigi.core.errors import Forbidden, NotFound
 from jigi.orgs.models import READ_ONLY_ROLES, Organisation
@@ -142,3 +144,43 @@ def budget_set(request: HttpRequest, code: str, month: str, payload: BudgetIn):
                                      amount=payload.amount, acting_user=request.user)
     return {"organisation": code, "month": budget.month.isoformat()[:7],
             "amount": budget.amount}
+
+
+class CallbackOut(Schema):
+    id: int
+    person_id: int
+    name: str
+    phone: str
+    unit: str
+    topic: str
+    requested_at: datetime
+    handled_at: datetime | None
+    handled_by: str | None
+    note: str
+
+
+class CallbackHandledIn(Schema):
+    note: str = ""
+
+
+def _callback_out(r) -> CallbackOut:
+    return CallbackOut(id=r.pk, person_id=r.person_id, name=r.person.full_name, phone=r.phone,
+                       unit=r.unit.code, topic=r.topic, requested_at=r.requested_at,
+                       handled_at=r.handled_at,
+                       handled_by=r.handled_by.username if r.handled_by else None, note=r.note)
+
+
+@router.get("/callbacks", response=list[CallbackOut])
+def callback_list(request: HttpRequest, open: bool = False, offset: int = 0,  # noqa: A002
+                  limit: int = 50):
+    if not callbacks.callbacks_visible(request.user):
+        raise NotFound("callback_not_found", _("Call-back request not found."))
+    offset, limit = min(max(0, offset), 10**9), max(1, min(limit, 200))
+    qs = callbacks.callbacks_for_user(request.user, open_only=open)
+    return [_callback_out(r) for r in qs[offset:offset + limit]]
+
+
+@router.post("/callbacks/{request_id}/handled", response=CallbackOut)
+def callback_handled(request: HttpRequest, request_id: int, payload: CallbackHandledIn):
+    return _callback_out(callbacks.callback_handle(acting_user=request.user,
+                                                   request_id=request_id, note=payload.note))
