@@ -45,3 +45,27 @@ def test_dues_statement_reads_the_allocations_in_one_query(mtc, client_for):
     more_rows, many = count()
     assert (rows, more_rows) == (1, 4)
     assert many == few
+
+
+def test_membership_cannot_end_before_dues_already_charged(mtc):
+    # Ending it on a past day left the charges made after that day open: she owed dues for
+    # months after she had left, with nothing to show it.
+    from datetime import date
+
+    import pytest
+
+    from jigi.core.errors import ApplicationError
+    from jigi.movement.services import dues
+    from jigi.movement.services.members import member_end
+    from jigi.people.models import Membership
+
+    p = make_member(mtc, joined=date(2026, 9, 1))
+    dues.dues_accrue(organisation=mtc.org, as_of=date(2026, 11, 20))  # Sept, Oct, Nov
+    with pytest.raises(ApplicationError) as exc:
+        member_end(acting_user=mtc.users["movement_admin"], profile=p, reason="Départ",
+                   on=date(2026, 10, 15))
+    assert exc.value.fields.keys() == {"on"}
+    assert Membership.objects.get(pk=p.membership_id).status != "ended"
+    member_end(acting_user=mtc.users["movement_admin"], profile=p, reason="Départ",
+               on=date(2026, 11, 1))
+    assert Membership.objects.get(pk=p.membership_id).end_date == date(2026, 11, 1)

@@ -26,6 +26,7 @@ from jigi.movement.models import (
     ArtisanRecord,
     ComputerAccess,
     DomesticWorkerRecord,
+    DuesCharge,
     MemberProfile,
     PayBy,
     Schooling,
@@ -401,6 +402,14 @@ def member_end(*, acting_user, profile: MemberProfile, reason: str, on: date | N
             raise conflict("already_ended", _("This membership has already ended."))
         if on < membership.start_date:
             raise invalid({"on": _("The end date is before the start of the membership.")})
+        # Dues are charged up to the end of a membership (dues_accrue): ending it before a
+        # period already charged would leave her owing dues for months after she left.
+        last = (DuesCharge.objects.filter(profile=locked).order_by("-period_start")
+                .values_list("period_start", flat=True).first())
+        if last is not None and on < last:
+            raise invalid({"on": _("Dues are already charged up to %(day)s: end the membership "
+                                   "on that day or later, then ask to forgive what she owes.")
+                           % {"day": last.isoformat()}})
         before = snapshot(membership, ["status", "end_date"])
         membership.status, membership.end_date = MembershipStatus.ENDED, on
         membership.save(update_fields=["status", "end_date"])
