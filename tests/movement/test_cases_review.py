@@ -121,3 +121,19 @@ def test_case_list_reads_the_teams_in_one_query(mtc, client_for):
     more_rows, many = count()
     assert (rows, more_rows) == (2, 5)
     assert many == few
+
+
+def test_next_step_cannot_be_due_before_the_action(mtc):
+    # A next step due in 1990 was accepted, and never counted as late.
+    from datetime import date
+
+    import pytest
+
+    from jigi.core.errors import ApplicationError
+
+    case = _case(mtc, category="unpaid_wages")
+    with pytest.raises(ApplicationError) as exc:
+        svc.case_action_record(acting_user=mtc.users["case_worker_1"], case=case,
+                               kind="mediation", next_step="Revoir", next_step_due=date(1990, 1, 1))
+    assert exc.value.fields.keys() == {"next_step_due"}
+    assert case.actions.count() == 1  # the intake only

@@ -69,3 +69,20 @@ def test_membership_cannot_end_before_dues_already_charged(mtc):
     member_end(acting_user=mtc.users["movement_admin"], profile=p, reason="Départ",
                on=date(2026, 11, 1))
     assert Membership.objects.get(pk=p.membership_id).end_date == date(2026, 11, 1)
+
+
+def test_record_fields_cleaned_by_the_core_helpers(mtc):
+    # The members service had its own copies of core.cleaning's text and whole-number rules.
+    import pytest
+
+    from jigi.core.errors import ApplicationError
+    from jigi.movement.services.members import clean_record
+
+    with pytest.raises(ApplicationError) as exc:
+        clean_record("domestic", {"employer_name": "  ", "district": "a\x00", "daily_hours": True,
+                                  "weekly_rest_half_days": 15})
+    assert exc.value.fields.keys() == {"employer_name", "district", "daily_hours",
+                                       "weekly_rest_half_days"}
+    assert clean_record("domestic", {"employer_name": " Famille Sow ", "district": "Sogoniko",
+                                     "daily_hours": 10}) == {
+        "employer_name": "Famille Sow", "district": "Sogoniko", "daily_hours": 10}

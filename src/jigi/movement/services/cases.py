@@ -350,6 +350,8 @@ def case_action_record(*, acting_user, case: Case, kind: Any, happened_on: Any =
     if next_step_due not in (None, ""):
         if not isinstance(next_step_due, date):
             raise invalid({"next_step_due": _("Enter a valid date (YYYY-MM-DD).")})
+        if next_step_due < on:
+            raise invalid({"next_step_due": _("The next step cannot be due before this action.")})
         step_due = next_step_due
     with transaction.atomic():
         case = _lock(case, version)

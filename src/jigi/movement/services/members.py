@@ -18,7 +18,14 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.audit import audit_log, snapshot
-from jigi.core.cleaning import clean_amount, invalid, service_transaction, today
+from jigi.core.cleaning import (
+    clean_amount,
+    clean_int,
+    clean_text,
+    invalid,
+    service_transaction,
+    today,
+)
 from jigi.core.errors import ApplicationError, Forbidden
 from jigi.movement import standing as rules
 from jigi.movement.models import (
@@ -86,18 +93,8 @@ class _Fields:
             self.errors[name] = exc.args[0]
 
     def text(self, name: str, max_len: int, *, required: bool = False) -> None:
-        def clean(value: Any) -> str:
-            if not isinstance(value, str):
-                raise ValueError(_("Enter text."))
-            value = value.strip()
-            if required and not value:
-                raise ValueError(_("This field is required."))
-            if len(value) > max_len:
-                raise ValueError(_("At most %(n)d characters.") % {"n": max_len})
-            if any(ord(c) < 32 or ord(c) == 127 for c in value):
-                raise ValueError(_("Remove the control characters."))
-            return value
-        self._take(name, required, clean)
+        self._take(name, required,
+                   lambda v: clean_text(v, name, max_len=max_len, required=required))
 
     def choice(self, name: str, choices: list[str], *, required: bool = False) -> None:
         def clean(value: Any) -> str:
@@ -114,14 +111,7 @@ class _Fields:
         self._take(name, False, clean)
 
     def number(self, name: str, low: int, high: int) -> None:
-        def clean(value: Any) -> int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(_("Enter a whole number."))
-            if not low <= value <= high:
-                raise ValueError(_("Enter a number from %(low)d to %(high)d.")
-                                 % {"low": low, "high": high})
-            return value
-        self._take(name, False, clean)
+        self._take(name, False, lambda v: clean_int(v, name, low=low, high=high))
 
     def money(self, name: str) -> None:
         self._take(name, False, lambda v: clean_amount(v, name, allow_zero=True,
