@@ -181,6 +181,8 @@ def health(request: HttpRequest):
 
 def _mount() -> None:
     from jigi.channels.api import router as channels_router
+    from jigi.channels.field.api import router as field_router
+    from jigi.channels.momo.api import router as momo_router
     from jigi.credit.api import router as credit_router
     from jigi.health.api import router as health_router
     from jigi.health.api_claims import router as health_claims_router
@@ -207,6 +209,8 @@ def _mount() -> None:
     api.add_router("/movement", movement_indicators_router)
     api.add_router("/learning", learning_router)
     api.add_router("/channels", channels_router)
+    api.add_router("/channels/momo", momo_router)
+    api.add_router("/field", field_router)
 
 
 _mount()

@@ -70,5 +70,10 @@ def legal_value(name: str, on: date) -> int:
     row = (LegalSetting.objects.filter(name=name, valid_from__lte=on)
            .order_by("-valid_from").values_list("value", flat=True).first())
     if row is None:
-        raise LookupError(f"no legal setting {name!r} in force on {on}")
+        # An installation where `jigi movement setup` has not run yet still follows the law.
+        known = [value for valid_from, value, _source in LEGAL_SETTINGS.get(name, [])
+                 if valid_from <= on]
+        if not known:
+            raise LookupError(f"no legal setting {name!r} in force on {on}")
+        return known[-1]
     return int(row)

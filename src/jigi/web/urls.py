@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("jigi.movement.urls")),
     path("", include("jigi.learning.urls")),
     path("", include("jigi.channels.urls")),
+    path("", include("jigi.channels.field.urls")),
+    path("", include("jigi.channels.momo.urls")),
     path("", include("jigi.reports.urls")),
     path("", include("jigi.cob.urls")),
     path("", include("jigi.core.urls")),
