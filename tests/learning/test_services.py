@@ -225,6 +225,22 @@ def test_register_a_new_participant_on_the_spot(learning):
     assert not persons_visible_to(w.users["mutual_manager"]).filter(pk=e.person_id).exists()
 
 
+def test_a_participant_who_joins_later_gets_her_pending_membership_activated(learning):
+    from jigi.people.models import Membership, MembershipStatus
+    from jigi.people.services import membership_add
+
+    w = learning.world
+    e = services.enrolment_register_person(
+        acting_user=w.users["manager_a"], session=learning.session, first_name="Salimata",
+        last_name="Togola", sex="F", birth_year=1988)
+    pending = Membership.objects.get(person=e.person)
+    joined = membership_add(acting_user=w.users["teller_a"], person=e.person,
+                            unit=w.caisse_a)
+    assert (joined.pk, joined.number) == (pending.pk, pending.number)
+    assert joined.status == MembershipStatus.ACTIVE
+    assert Membership.objects.filter(person=e.person).count() == 1
+
+
 def test_register_refused_before_any_write_when_full(learning):
     from jigi.people.models import Person
 

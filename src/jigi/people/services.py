@@ -358,13 +358,27 @@ def membership_add_within(*, acting_user, person: Person, unit: Unit,
                           start_date: date | None = None) -> Membership:
     """A visible person joins the organisation of `unit` (one live membership per
     organisation). Staff of another organisation need the person's identity consent first.
-    Runs inside the caller's transaction; `membership_add` is the top-level service."""
+    A pending membership of the organisation (someone registered at a training) becomes
+    active at `unit`, keeping its number. Runs inside the caller's transaction;
+    `membership_add` is the top-level service."""
     _require_write(acting_user, unit)
     person = get_person_for_user(acting_user, person.pk)
     _check_start_date(start_date)
     with transaction.atomic():
         # Lock the person so two tellers cannot enrol them twice at the same moment.
         Person.objects.select_for_update().get(pk=person.pk)
+        pending = Membership.objects.filter(person=person, organisation_id=unit.organisation_id,
+                                            status=MembershipStatus.PENDING).order_by("pk").first()
+        if pending is not None:
+            before = snapshot(pending, ["unit", "status", "start_date"])
+            pending.unit = unit
+            pending.status = MembershipStatus.ACTIVE
+            pending.start_date = start_date or timezone.localdate()
+            pending.save(update_fields=["unit", "status", "start_date"])
+            audit_log(actor=acting_user, event_type="membership.status", subject=pending,
+                      before=before, after=snapshot(pending, ["unit", "status", "start_date"]),
+                      organisation=unit.organisation, unit=unit)
+            return pending
         if Membership.objects.filter(person=person, organisation_id=unit.organisation_id,
                                      status__in=LIVE_MEMBERSHIP).exists():
             raise ApplicationError(
