@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.errors import NotFound
-from jigi.core.lookup import id_or_none as _pk
+from jigi.core.lookup import one_in
 from jigi.learning.attendance import (
     AGE_BANDS,
     UNKNOWN_AGE,
@@ -55,11 +55,8 @@ def programmes_for_user(user) -> QuerySet[Programme]:
 
 
 def get_programme_for_user(user, pk: Any) -> Programme:
-    pk = _pk(pk)
-    programme = programmes_for_user(user).filter(pk=pk).first() if pk else None
-    if programme is None:
-        raise NotFound("programme_not_found", _("Programme not found."))
-    return programme
+    return one_in(programmes_for_user(user), pk, code="programme_not_found",
+                  message=_("Programme not found."))
 
 
 def sessions_for_user(user) -> QuerySet[TrainingSession]:
@@ -70,23 +67,15 @@ def sessions_for_user(user) -> QuerySet[TrainingSession]:
 
 
 def get_session_for_user(user, pk: Any) -> TrainingSession:
-    pk = _pk(pk)
-    session = sessions_for_user(user).filter(pk=pk).first() if pk else None
-    if session is None:
-        raise NotFound("session_not_found", _("Session not found."))
-    return session
+    return one_in(sessions_for_user(user), pk, code="session_not_found",
+                  message=_("Session not found."))
 
 
 def get_enrolment_for_user(user, pk: Any) -> Enrolment:
-    pk = _pk(pk)
-    scope = user_scope(user)
-    enrolment = (Enrolment.objects.filter(scope.unit_q("session__unit__"), pk=pk)
-                 .select_related("session", "session__programme",
-                                 "session__programme__organisation", "session__unit", "person")
-                 .first()) if pk else None
-    if enrolment is None:
-        raise NotFound("enrolment_not_found", _("Participant not found."))
-    return enrolment
+    visible = (Enrolment.objects.filter(user_scope(user).unit_q("session__unit__"))
+               .select_related("session", "session__programme",
+                               "session__programme__organisation", "session__unit", "person"))
+    return one_in(visible, pk, code="enrolment_not_found", message=_("Participant not found."))
 
 
 def get_certificate_for_user(user, number: str) -> Enrolment:

@@ -20,6 +20,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jigi.core.cleaning import today
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.learning import forms, selectors, services
 from jigi.learning.certificates import certificate_pdf
@@ -50,8 +51,6 @@ def _fetch(getter, user, *args):
 
 
 def _today() -> date:
-    from jigi.core.cleaning import today
-
     return today()
 
 
