@@ -2,7 +2,8 @@
 
 Everything that differs between a laptop, CI and production comes from the environment:
 JIGI_DATABASE_URL (default: a SQLite file in the working directory), JIGI_SECRET_KEY,
-JIGI_DEBUG, JIGI_ALLOWED_HOSTS, JIGI_BROKER_URL.
+JIGI_DEBUG, JIGI_ALLOWED_HOSTS, JIGI_BROKER_URL, and the channels' JIGI_SMS_*, JIGI_AT_*,
+JIGI_USSD_*, JIGI_MOMO_* (docs/channels.md).
 """
 
 from __future__ import annotations
@@ -140,3 +141,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("JIGI_LOG_LEVEL", "WARNING")},
 }
+
+# Members' phones (docs/channels.md). Every default runs locally: the SMS simulator, the fake
+# mobile-money provider on 127.0.0.1:8765, a USSD gateway reachable from this machine only.
+JIGI_SMS_BACKEND = os.environ.get("JIGI_SMS_BACKEND", "simulator")  # or "africastalking"
+JIGI_SMS_CALLBACK_KEY = os.environ.get("JIGI_SMS_CALLBACK_KEY", "")  # empty: reports refused
+JIGI_AT_USERNAME = os.environ.get("JIGI_AT_USERNAME", "")
+JIGI_AT_API_KEY = os.environ.get("JIGI_AT_API_KEY", "")
+JIGI_AT_SENDER = os.environ.get("JIGI_AT_SENDER", "")
+JIGI_USSD_KEY = os.environ.get("JIGI_USSD_KEY", "")
+JIGI_USSD_ALLOWED_IPS = [ip for ip in os.environ.get("JIGI_USSD_ALLOWED_IPS", "").split(",")
+                         if ip] or None
+if os.environ.get("JIGI_MOMO_PROVIDER"):
+    JIGI_MOMO = {key: value for key, value in {
+        "provider": os.environ["JIGI_MOMO_PROVIDER"],  # "orange" or "simulator"
+        "base_url": os.environ.get("JIGI_MOMO_BASE_URL", ""),
+        "client_id": os.environ.get("JIGI_MOMO_CLIENT_ID", ""),
+        "client_secret": os.environ.get("JIGI_MOMO_CLIENT_SECRET", ""),
+        "merchant_key": os.environ.get("JIGI_MOMO_MERCHANT_KEY", ""),
+        "public_url": os.environ.get("JIGI_MOMO_PUBLIC_URL", ""),
+    }.items() if value}
+# The movement's duty phones, told at once (number only) of an urgent case.
+JIGI_MOVEMENT_ALERT_PHONES = [p for p in os.environ.get("JIGI_MOVEMENT_ALERT_PHONES", "")
+                              .split(",") if p]
