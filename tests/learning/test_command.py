@@ -26,6 +26,19 @@ def test_report_csv_for_everything_and_per_user(learning):
                                  "--programme", "alpha")
 
 
+def test_a_programme_code_used_by_two_organisations_must_name_its_organisation(learning):
+    from jigi.learning import services
+
+    services.programme_create(acting_user=learning.world.users["mutual_manager"],
+                              organisation=learning.world.orgs.utm, code="ALPHA",
+                              name="Alphabétisation santé", kind="literacy")
+    with pytest.raises(CommandError, match="several organisations"):
+        _run("--from", "2026-01-01", "--to", "2026-12-31", "--programme", "alpha")
+    text = _run("--from", "2026-01-01", "--to", "2026-12-31", "--programme", "kondo/alpha")
+    assert "KONDO,ALPHA" in text
+    assert "UTM," not in text
+
+
 @pytest.mark.parametrize("args", [
     ("--from", "2026-13-01", "--to", "2026-12-31"),
     ("--from", "2026-12-31", "--to", "2026-01-01"),

@@ -1,4 +1,4 @@
-"""`jigi learning report --from YYYY-MM-DD --to YYYY-MM-DD [--user NAME] [--programme CODE]`:
+"""`jigi learning report --from YYYY-MM-DD --to YYYY-MM-DD [--user NAME] [--programme [ORG/]CODE]`:
 the trainings report as CSV on standard output (one line per programme and group: all, each
 sex, each age band), as seen by that user (default: everything, for the system
 administrator's exports)."""
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="date_from", required=True)
         parser.add_argument("--to", dest="date_to", required=True)
         parser.add_argument("--user", help="report as this user sees it")
-        parser.add_argument("--programme", help="programme code")
+        parser.add_argument("--programme", help="programme code, or ORGANISATION/CODE")
 
     def handle(self, *args: Any, action: str, date_from: str, date_to: str,
                user: str | None, programme: str | None, **options: Any) -> None:
@@ -49,8 +49,17 @@ class Command(BaseCommand):
                 raise CommandError(f"unknown user {user}", returncode=INVALID_INPUT)
         chosen = None
         if programme:
-            chosen = programmes_for_user(viewer).filter(code=programme.upper()).first()
-            if chosen is None:
+            # A code is unique within its organisation only: "MTC/DROITS" names one of two.
+            org, _sep, code = programme.upper().rpartition("/")
+            found = programmes_for_user(viewer).filter(code=code)
+            if org:
+                found = found.filter(organisation__code=org)
+            matches = list(found[:2])
+            if not matches:
                 raise CommandError(f"unknown programme {programme}", returncode=INVALID_INPUT)
+            if len(matches) > 1:
+                raise CommandError(f"programme {programme} exists in several organisations: "
+                                   "give ORGANISATION/CODE", returncode=INVALID_INPUT)
+            chosen = matches[0]
         reports = learning_report(viewer, start=start, end=end, programme=chosen)
         self.stdout.write(learning_report_csv(reports, start=start, end=end), ending="")
