@@ -40,7 +40,14 @@ from jigi.channels.models import OutboundMessage
 from jigi.channels.outbox import message_queue
 from jigi.channels.services import sender_label
 from jigi.core.audit import audit_log
-from jigi.core.cleaning import clean_text, conflict, invalid, service_transaction, today
+from jigi.core.cleaning import (
+    clean_int,
+    clean_text,
+    conflict,
+    invalid,
+    service_transaction,
+    today,
+)
 from jigi.core.errors import ApplicationError, Conflict, NotFound
 from jigi.core.lookup import id_or_none
 from jigi.movement import petition_codes
@@ -120,11 +127,11 @@ class _Errors:
     def count(self, value: Any, field: str, *, high: int = 1_000_000) -> int:
         if value is None or value == "":
             return 0
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-            self.fields[field] = _("Enter a number from %(low)d to %(high)d.") % {
-                "low": 0, "high": high}
+        try:
+            return clean_int(value, field, low=0, high=high)  # type: ignore[return-value]
+        except ApplicationError as exc:
+            self.fields.update(exc.fields)
             return 0
-        return value
 
     def choice(self, value: Any, field: str, choices: Any) -> str:
         if value not in choices.values:
