@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.cleaning import today
@@ -198,9 +198,9 @@ def section_summaries(user) -> list[SectionSummary]:
         counts[row["section_id"]][row["standing"]] = row["n"]
     minors = dict(live.filter(minors_q()).values("section_id").annotate(n=Count("pk"))
                   .values_list("section_id", "n"))
-    arrears: dict[int, int] = {}
-    for sid, amount in live.values_list("section_id", "arrears"):
-        arrears[sid] = arrears.get(sid, 0) + amount
+    # Summed by the database (not one row per member brought into Python).
+    arrears = dict(live.values("section_id").annotate(s=Sum("arrears"))
+                   .values_list("section_id", "s"))
     out = []
     for s in sections:
         by = {k: counts[s.pk].get(k, 0) for k in Standing.values}

@@ -338,6 +338,9 @@ def receipt(request, pk: int):
     profile = payment.profile
     return render(request, "movement/dues_receipt.html", {
         "pay": payment, "p": profile, "person": profile.person, "org": profile.section.organisation,
+        # Oldest period first, each with its charge in the same query.
+        "allocations": payment.allocations.select_related("charge").order_by(
+            "charge__period_start", "pk"),
         "reverses": payment.reverses, "lang": get_language(),
         "latest": not DuesPayment.objects.filter(profile=profile, pk__gt=payment.pk).exists(),
     })
