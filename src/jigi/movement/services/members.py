@@ -26,7 +26,7 @@ from jigi.core.cleaning import (
     service_transaction,
     today,
 )
-from jigi.core.errors import ApplicationError, Forbidden
+from jigi.core.errors import ApplicationError
 from jigi.movement import standing as rules
 from jigi.movement.models import (
     AreaKind,
@@ -407,11 +407,6 @@ def member_end(*, acting_user, profile: MemberProfile, reason: str, on: date | N
                   before=before, after=snapshot(membership, ["status", "end_date"])
                   | {"reason": clean["reason"]}, unit=locked.section)
     return locked
-
-
-def require_not_ended(profile: MemberProfile) -> None:
-    if profile.membership.status == MembershipStatus.ENDED:
-        raise Forbidden("membership_ended", _("This membership has ended."))
 
 
 __all__ = [
