@@ -134,3 +134,24 @@ def test_receipt_lists_the_periods_paid_oldest_first_in_one_query(mtc, client_fo
     months = [html.index(m) for m in ["06/2026", "07/2026", "08/2026", "09/2026", "10/2026"]]
     assert months == sorted(months)
     assert five_lines == one_line
+
+
+def test_accrual_api_refuses_a_day_before_the_periods_charged(mtc, client_for):
+    # An old as_of made no charge but rewrote every member's standing as of that day.
+    import json
+    from datetime import date
+
+    from jigi.movement.models import MemberProfile
+    from jigi.movement.services import dues
+
+    p = make_member(mtc, joined=date(2026, 9, 1))
+    dues.dues_accrue(organisation=mtc.org, as_of=date(2026, 11, 20))
+    before = MemberProfile.objects.get(pk=p.pk)
+    assert before.standing == "grace"
+    r = client_for("movement_admin").post("/api/v1/movement/dues/accrue",
+                                          json.dumps({"as_of": "2026-01-01"}),
+                                          content_type="application/json")
+    assert r.status_code == 422
+    assert r.json()["fields"].keys() == {"as_of"}
+    after = MemberProfile.objects.get(pk=p.pk)
+    assert (after.standing, after.version) == ("grace", before.version)

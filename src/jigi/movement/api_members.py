@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db.models import Max
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
@@ -375,6 +376,13 @@ def dues_accrue(request: HttpRequest, payload: AccrueIn):
     as_of = payload.as_of or today()
     if as_of > today():
         raise invalid({"as_of": _("This date is in the future.")})
+    # A day before periods already charged makes no charge but would rewrite every member's
+    # standing as of that past day.
+    charged = (DuesCharge.objects.filter(profile__section__organisation=org)
+               .aggregate(m=Max("period_start"))["m"])
+    if charged is not None and as_of < charged:
+        raise invalid({"as_of": _("Dues are already charged up to %(day)s.")
+                       % {"day": charged.isoformat()}})
     run = dues.dues_accrue(organisation=org, as_of=as_of, acting_user=request.user)
     return {"as_of": run.as_of, "charges": run.charges, "amount": run.amount,
             "advance_used": run.advance_used, "entries": run.entries,
