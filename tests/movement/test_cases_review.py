@@ -137,3 +137,11 @@ def test_next_step_cannot_be_due_before_the_action(mtc):
                                kind="mediation", next_step="Revoir", next_step_due=date(1990, 1, 1))
     assert exc.value.fields.keys() == {"next_step_due"}
     assert case.actions.count() == 1  # the intake only
+
+
+def test_check_overdue_is_a_403_for_a_sections_organiser(mtc, client_for):
+    # She sees the movement (its cases of her section) but may not run the check: 403, not the
+    # 404 that says nothing exists. Outsiders still get 404.
+    url = "/api/v1/movement/case-alerts/check-overdue"
+    assert client_for("organiser").post(url).status_code == 403
+    assert client_for("teller_a").post(url).status_code == 404

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from jigi.core.cleaning import invalid, today
-from jigi.core.errors import NotFound
+from jigi.core.errors import Forbidden, NotFound
 from jigi.core.idempotency import HEADER, run_idempotent
 from jigi.movement import selectors_cases as sel
 from jigi.movement.models import Case, CaseAction, CaseCategory, CaseStatus
@@ -360,7 +360,11 @@ def check_overdue(request: HttpRequest, on: date | None = None):
     """Raise the overdue alerts now (close of business does it every day): administrators."""
     _staff(request)
     org = movement_organisation()
-    require_role(request.user, movement_root(org), ADMIN_ROLES)
+    try:
+        require_role(request.user, movement_root(org), ADMIN_ROLES)
+    except NotFound:
+        # A section's organiser sees the movement: she may not do this (403), as for accrual.
+        raise Forbidden("forbidden", _("Your role does not allow this operation.")) from None
     # A day to come would raise alerts for deadlines not yet passed (alerts are never undone).
     if on is not None and on > today():
         raise invalid({"on": _("This date is in the future.")})
