@@ -214,6 +214,19 @@ def test_the_series_reads_the_snapshots_for_the_user(mtc, members):
     assert points[-2].figures["teachers_below_smig"].amount == 75_000
 
 
+def test_the_series_of_a_section_for_another_group_is_empty_as_the_live_figures(mtc, members):
+    indicator_snapshot_take(organisation=mtc.org, month=date(2026, 10, 1))
+    admin = mtc.users["movement_admin"]
+    domestic = mtc.sections[D]
+    live, _v, _f = decent_work_now(admin, section=domestic.pk, group=T)
+    assert live.figures["teachers_below_smig"].total.denominator == 0
+    points, _v, _f = indicator_series(admin, section=domestic.pk, group=T)
+    assert points[-2].figures["teachers_below_smig"].denominator == 0
+    assert points[-2].figures["contract"].denominator == 0
+    points, _v, _f = indicator_series(admin, section=domestic.pk, group=D)
+    assert points[-2].figures["contract"].denominator == 2
+
+
 def test_two_runs_at_once_leave_the_first_snapshot(mtc, members, monkeypatch):
     """Another run writes the month's snapshot while this one computes: this one keeps the
     other's row, and says it did not make it."""

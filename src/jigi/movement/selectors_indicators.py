@@ -220,6 +220,10 @@ def _sum(figures: list[Figure]) -> Figure:
 def _figure_for(result: DecentWork, key: str, view: MovementView, filters: Filters) -> Figure:
     b = result.figures[key]
     if filters.section is not None:
+        # The snapshot holds sections, not sections by group: a section of another group has
+        # none of the group asked (as the live figures say).
+        if filters.group and filters.section.member_group not in ("", None, filters.group):
+            return Figure()
         return b.by["section"].get(str(filters.section.pk), Figure())
     if view.whole:
         return b.by["group"].get(filters.group, Figure()) if filters.group else b.total
