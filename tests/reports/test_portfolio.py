@@ -165,3 +165,14 @@ def test_social_performance(book):
     ind = {str(r["label"]): r for r in rep.table("indicators").rows}
     avg = next(r for k, r in ind.items() if "/" in k)
     assert avg["value"] is not None  # a GNI figure is in force (seeded by the migration)
+
+
+def test_social_report_leaves_out_training_participants(book, world):
+    from jigi.people.services import person_register
+
+    before = run("social", D).table("urban").total["members"]
+    person_register(acting_user=world.users["manager_a"], unit=world.caisse_a,
+                    first_name="Kadia", last_name="Samaké", sex="F", birth_year=1985,
+                    phone="+22376554433", start_date=date(2026, 1, 5),
+                    membership_status="pending")
+    assert run("social", D).table("urban").total["members"] == before

@@ -31,7 +31,7 @@ from jigi.credit.models import (
 )
 from jigi.orgs.models import Organisation, OrgKind, Role, Unit, UnitKind
 from jigi.orgs.scoping import user_scope
-from jigi.people.models import Membership, Sex
+from jigi.people.models import Membership, MembershipStatus, Sex
 from jigi.reports import rules
 from jigi.reports.models import GniPerCapita
 from jigi.reports.portfolio import (
@@ -582,8 +582,10 @@ def gni_on(on: date) -> GniPerCapita | None:
 
 def report_social(perimeter: Perimeter, p: Params) -> Report:
     on = p.on
+    # A pending membership is a training participant registered on the spot, not a member.
     members = Membership.objects.filter(unit_id__in=perimeter.caisse_ids, start_date__lte=on
-                                        ).filter(Q(end_date__isnull=True) | Q(end_date__gt=on))
+                                        ).filter(Q(end_date__isnull=True) | Q(end_date__gt=on)
+                                                 ).exclude(status=MembershipStatus.PENDING)
     tables = []
 
     def outreach(title, key, by, member_rows, band=None):
