@@ -155,3 +155,28 @@ def test_accrual_api_refuses_a_day_before_the_periods_charged(mtc, client_for):
     assert r.json()["fields"].keys() == {"as_of"}
     after = MemberProfile.objects.get(pk=p.pk)
     assert (after.standing, after.version) == ("grace", before.version)
+
+
+def test_each_money_form_of_the_member_page_has_its_own_key(mtc, client_for):
+    # The pay form and every "cancel this payment" form carried one key: a page kept open (or
+    # shown again by Back) after a payment refused the cancellation as a reused key.
+    from datetime import date
+
+    from jigi.movement.services import dues
+
+    p = make_member(mtc, joined=date(2026, 9, 1))
+    dues.dues_accrue(organisation=mtc.org, as_of=date(2026, 11, 20))
+    pay = dues.dues_pay(acting_user=mtc.users["organiser"], profile=p, amount=250,
+                        channel="cash").payment
+    cl = client_for("organiser")
+    html = cl.get(f"/movement/members/{p.pk}/").content.decode()
+    keys = re.findall(r'name="idempotency_key" value="([^"]+)"', html)
+    assert len(keys) == 2
+    assert len(set(keys)) == 2
+    r = cl.post(f"/movement/members/{p.pk}/pay/", {"amount": "250", "channel": "cash",
+                                                    "idempotency_key": keys[0]})
+    assert r.status_code == 302
+    r = cl.post(f"/movement/payments/{pay.pk}/reverse/", {"reason": "Erreur de saisie",
+                                                          "idempotency_key": keys[1]})
+    assert r.status_code == 302
+    assert pay.reversed_by.amount == -250
