@@ -427,3 +427,16 @@ def test_api_adds_and_removes_a_beneficiary_and_ends_the_coverage(world, health,
                {"reason": "Départ"}, content_type="application/json")
     assert r.json()["status"] == "ended"
     assert SuspensionPeriod.objects.filter(coverage=health.coverage).count() == 0
+
+
+def test_a_training_participant_becomes_an_active_member_when_enrolled(world, health):
+    from jigi.people.services import person_register
+
+    participant = person_register(
+        acting_user=world.users["mutual_manager"], unit=world.mutual_1, first_name="Oumou",
+        last_name="Sangaré", sex="F", birth_year=1990, phone="+22365443322",
+        membership_status="pending")
+    coverage_enrol(acting_user=world.users["mutual_manager"], mutual=world.mutual_1,
+                   package=health.package, member=participant, dependants=[], on=TODAY)
+    memberships = list(Membership.objects.filter(person=participant))
+    assert [(m.status, m.unit_id) for m in memberships] == [("active", world.mutual_1.pk)]

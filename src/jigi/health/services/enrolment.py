@@ -119,6 +119,10 @@ def _membership_for(person: Person, mutual: Unit, on: date) -> Membership:
     m = Membership.objects.filter(person=person, organisation_id=mutual.organisation_id,
                                   status__in=LIVE_MEMBERSHIP).order_by("pk").first()
     if m is not None:
+        if m.status == MembershipStatus.PENDING:
+            # Registered at a health-education session: enrolling makes her a member here.
+            m.unit, m.status, m.start_date = mutual, MembershipStatus.ACTIVE, on
+            m.save(update_fields=["unit", "status", "start_date"])
         return m
     return Membership.objects.create(person=person, organisation_id=mutual.organisation_id,
                                      unit=mutual, number=_member_number(mutual),
