@@ -25,6 +25,7 @@ def test_to_francs_accepts_whole_francs(value, expected):
         ("NaN", "not_a_number"),
         ("1e3", "not_a_number"),
         ("0x10", "not_a_number"),
+        ("١٢٣", "not_a_number"),  # Arabic-Indic digits: int() would read 123
         (None, "not_a_number"),
         (0, "zero"),
         (-5, "negative"),

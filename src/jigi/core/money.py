@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 # 10^15 F CFA is far beyond Mali's GDP; anything larger is a typing error, not money.
 MAX_AMOUNT = 10**15
-_PLAIN = re.compile(r"[+-]?\d{1,20}(\.\d{1,20})?")
+_PLAIN = re.compile(r"[+-]?[0-9]{1,20}(\.[0-9]{1,20})?")  # ASCII digits: \d matches "١٢٣" too
 
 
 class MoneyError(ValueError):
