@@ -16,7 +16,6 @@ from jigi.core.models import Counter
 from jigi.demo import builder
 from jigi.ledger.models import Book, JournalEntry, JournalLine
 from jigi.ledger.selectors import ledger_verify, trial_balance
-from jigi.movement import case_rules
 from jigi.movement import standing as rules
 from jigi.movement.demo import step_movement
 from jigi.movement.models import (
@@ -41,6 +40,7 @@ from jigi.movement.services.cases import cases_check_overdue
 from jigi.movement.services.dues import dues_accrue
 from jigi.orgs.models import Organisation
 from jigi.people.models import Membership, Person
+from jigi.people.selectors import age_on
 
 TODAY = date(2026, 11, 26)
 URGENT_FOR_MINORS = {"violence", "child_labour", "sexual_harassment"}
@@ -62,7 +62,7 @@ def _demo(members: int = 300, seed: int = 1, **options) -> str:
 
 
 def _age(p: Person) -> int:
-    return case_rules.age_on(TODAY, birth_date=p.birth_date, birth_year=p.birth_year)
+    return age_on(p, TODAY)
 
 
 @pytest.mark.django_db
