@@ -74,7 +74,7 @@ def callback_handle(*, acting_user, request_id: int, note: str = "") -> Callback
     if not _may_handle(acting_user, request):
         raise Forbidden("forbidden", _("You may not mark this request handled."))
     with service_transaction():
-        locked = (CallbackRequest.objects.select_for_update()
+        locked = (CallbackRequest.objects.select_for_update(of=("self",))
                   .select_related("person", "unit", "handled_by").get(pk=request.pk))
         if locked.handled_at is not None:
             return locked
