@@ -89,7 +89,9 @@ _books: dict[int, Book] = {}
 def book_of(caisse: Unit) -> Book:
     # A caisse's book never changes once opened: cache it per process (hot path of deposits).
     book = _books.get(caisse.pk)
-    if book is None:
+    # An id may come back for another caisse (a test database emptied and refilled, a
+    # restored backup): the cached book must still be this caisse's, in its organisation.
+    if book is None or book.organisation_id != caisse.organisation_id:
         book = _books[caisse.pk] = Book.objects.select_related("organisation").get(unit=caisse)
     return book
 
