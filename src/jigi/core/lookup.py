@@ -15,6 +15,9 @@ from jigi.core.errors import NotFound
 
 M = TypeVar("M", bound=Model)
 
+# The largest id a database row can have (64-bit signed): larger ones cannot exist.
+MAX_ID = 2**63 - 1
+
 
 def id_or_none(value: Any) -> int | None:
     """A positive database id from what the request gave ("12", 12), else None."""
@@ -23,7 +26,7 @@ def id_or_none(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     # Ids beyond 64 bits cannot exist (and overflow SQLite's integers).
-    return pk if 0 < pk < 2**63 else None
+    return pk if 0 < pk <= MAX_ID else None
 
 
 def one_in(visible: QuerySet[M], pk: Any, *, code: str, message: Any) -> M:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
 from jigi.core.errors import ApplicationError, NotFound
+from jigi.core.lookup import MAX_ID
 from jigi.health import selectors, services
 from jigi.health.models import (
     Beneficiary,
@@ -50,7 +51,6 @@ from jigi.savings.models import SavingsAccount
 
 router = Router(tags=["health"])
 
-MAX_ID = 2**63 - 1
 
 
 def _limits(offset: int, limit: int) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from jigi.core.errors import ApplicationError, NotFound
 from jigi.core.idempotency import run_idempotent
+from jigi.core.lookup import MAX_ID
 from jigi.health import reinsurance as rs
 from jigi.health import selectors_claims as sel
 from jigi.health.indicators import Indicators, Period, as_csv, as_row
@@ -40,7 +41,6 @@ from jigi.savings.api import Amount
 
 router = Router(tags=["health-claims"])
 
-MAX_ID = 2**63 - 1
 
 
 def _limits(offset: int, limit: int) -> tuple[int, int]:

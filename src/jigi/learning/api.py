@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
 from jigi.core.errors import ApplicationError, NotFound
+from jigi.core.lookup import MAX_ID
 from jigi.learning import selectors, services
 from jigi.learning.certificates import certificate_pdf
 from jigi.learning.models import Enrolment, Programme, TrainingSession
@@ -26,7 +27,6 @@ from jigi.people.selectors import get_person_for_user
 
 router = Router(tags=["learning"])
 
-MAX_ID = 2**63 - 1
 
 
 # --- schemas ----------------------------------------------------------------------------------

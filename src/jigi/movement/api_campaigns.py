@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
 from jigi.core.errors import NotFound
+from jigi.core.lookup import MAX_ID
 from jigi.movement import selectors_campaigns as sel
 from jigi.movement.models import (
     Campaign,
@@ -31,7 +32,6 @@ from jigi.movement.services import campaigns as svc
 
 router = Router(tags=["movement-campaigns"])
 
-MAX_ID = 2**63 - 1
 
 
 def _limits(offset: int, limit: int) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from jigi.core.cleaning import invalid, today
 from jigi.core.errors import Forbidden, NotFound
 from jigi.core.idempotency import HEADER, run_idempotent
+from jigi.core.lookup import MAX_ID
 from jigi.movement import selectors_cases as sel
 from jigi.movement.models import Case, CaseAction, CaseCategory, CaseStatus
 from jigi.movement.services import cases as svc
@@ -38,7 +39,6 @@ from jigi.savings.api import Amount
 
 router = Router(tags=["movement-cases"])
 
-MAX_ID = 2**63 - 1
 
 
 def _staff(request: HttpRequest) -> None:

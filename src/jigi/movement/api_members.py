@@ -19,6 +19,7 @@ from ninja import Field, Router, Schema, Status
 
 from jigi.core.cleaning import invalid, today
 from jigi.core.errors import Forbidden, NotFound
+from jigi.core.lookup import MAX_ID
 from jigi.movement import selectors
 from jigi.movement.models import DuesCharge, DuesPayment, DuesWaiver, MemberProfile
 from jigi.movement.services import dues, members
@@ -35,7 +36,6 @@ from jigi.savings.idempotency import idempotent_call, require_key
 
 router = Router(tags=["movement-members"])
 
-MAX_ID = 2**63 - 1
 
 
 def _limits(offset: int, limit: int) -> tuple[int, int]:

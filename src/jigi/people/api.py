@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
 from jigi.core.errors import ApplicationError, NotFound
+from jigi.core.lookup import MAX_ID
 from jigi.orgs.models import Organisation
 from jigi.orgs.selectors import get_unit_for_user
 from jigi.people import selectors, services
@@ -24,7 +25,6 @@ from jigi.people.models import Consent, Membership
 
 router = Router(tags=["people"])
 
-MAX_ID = 2**63 - 1
 
 
 class MembershipOut(Schema):

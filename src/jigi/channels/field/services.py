@@ -35,6 +35,7 @@ from jigi.channels.models import FieldCashCount, SyncItem, SyncItemStatus
 from jigi.core.audit import audit_log
 from jigi.core.cleaning import clean_amount, clean_date, clean_text, conflict, invalid, today
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
+from jigi.core.lookup import MAX_ID
 from jigi.core.money_messages import MONEY_MESSAGES
 from jigi.credit.services._common import COUNTER_ROLES, MANAGER_ROLES, OFFICER_ROLES, require_role
 from jigi.credit.services.operations import field_subledger, loan_repay_in_transaction
@@ -44,8 +45,6 @@ from jigi.orgs.models import Unit
 from jigi.orgs.scoping import user_scope
 from jigi.savings.services._common import book_of, move_open_drawer
 from jigi.savings.services.momo_link import FIELD_CASH, deposit_in_transaction
-
-MAX_ID = 2**63 - 1  # larger ids cannot exist (and overflow SQLite's integers)
 
 FIELD_MESSAGES: dict[str, Any] = {
     "not_an_object": _("A record is an object."),
