@@ -39,6 +39,10 @@ def _confirm(page, petition, phone):
     row.locator("input[name=code]").fill(_code(phone))
     with page.expect_response(lambda r: r.url.endswith(f"/petitions/{petition.pk}/confirm/")):
         row.locator("button").click()
+    # The response arrives before htmx swaps it in, and #done already shows from the collect
+    # step: wait for this phone's row to leave the pending list, or the next fill lands in the
+    # old table and the swap empties it.
+    expect(page.locator(f"#pending tr[data-phone='{phone}']")).to_have_count(0)
     expect(page.locator("#done")).to_be_visible()
 
 
