@@ -152,15 +152,22 @@ JIGI_AT_SENDER = os.environ.get("JIGI_AT_SENDER", "")
 JIGI_USSD_KEY = os.environ.get("JIGI_USSD_KEY", "")
 JIGI_USSD_ALLOWED_IPS = [ip for ip in os.environ.get("JIGI_USSD_ALLOWED_IPS", "").split(",")
                          if ip] or None
-if os.environ.get("JIGI_MOMO_PROVIDER"):
+if os.environ.get("JIGI_MOMO_PROVIDER") or "JIGI_MOMO_MOOV_PROVIDER" in os.environ:
     JIGI_MOMO = {key: value for key, value in {
-        "provider": os.environ["JIGI_MOMO_PROVIDER"],  # "orange" or "simulator"
+        "provider": os.environ.get("JIGI_MOMO_PROVIDER", ""),  # "orange" or "simulator"
         "base_url": os.environ.get("JIGI_MOMO_BASE_URL", ""),
         "client_id": os.environ.get("JIGI_MOMO_CLIENT_ID", ""),
         "client_secret": os.environ.get("JIGI_MOMO_CLIENT_SECRET", ""),
         "merchant_key": os.environ.get("JIGI_MOMO_MERCHANT_KEY", ""),
         "public_url": os.environ.get("JIGI_MOMO_PUBLIC_URL", ""),
+        "moov_base_url": os.environ.get("JIGI_MOMO_MOOV_BASE_URL", ""),
+        "moov_username": os.environ.get("JIGI_MOMO_MOOV_USERNAME", ""),
+        "moov_password": os.environ.get("JIGI_MOMO_MOOV_PASSWORD", ""),
+        "moov_partner_id": os.environ.get("JIGI_MOMO_MOOV_PARTNER_ID", ""),
     }.items() if value}
+    # "moov", "simulator-moov", or empty: Moov numbers then go to the provider above too.
+    if "JIGI_MOMO_MOOV_PROVIDER" in os.environ:
+        JIGI_MOMO["moov_provider"] = os.environ["JIGI_MOMO_MOOV_PROVIDER"]
 # The movement's duty phones, told at once (number only) of an urgent case.
 JIGI_MOVEMENT_ALERT_PHONES = [p for p in os.environ.get("JIGI_MOVEMENT_ALERT_PHONES", "")
                               .split(",") if p]

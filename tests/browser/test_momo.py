@@ -59,3 +59,38 @@ def test_teller_asks_the_wallet_and_manager_reconciles(world, credit, sim, login
         page.locator("#unmatched button.refund").first.click()
     expect(page.locator("#momo-refunded")).to_be_visible()
     assert Refund.objects.get().amount == 2_500
+
+
+def test_a_moov_number_pays_from_moov_money(world, credit, sim, login, page):  # noqa: F811
+    """Moov sends no callback: the teller's "check now" asks it; the manager imports the Moov
+    statement by choosing the wallet."""
+    login("teller_a")
+    page.goto("/channels/momo/")
+    page.select_option("#purpose", "savings_deposit")
+    page.fill("#target_id", str(credit.account.pk))
+    page.fill("#amount", "3000")
+    page.fill("#phone", "66 00 00 01")
+    with page.expect_response(lambda r: "/channels/momo/request/" in r.url):
+        page.click("#momo-send")
+    card = page.locator("#new-payment .card")
+    expect(card).to_have_attribute("data-status", "pending")
+    expect(card.locator(".wallet")).to_have_text("Moov Money")
+    page.wait_for_function("!document.querySelector('.htmx-settling, .htmx-added')")
+    payment = MobileMoneyPayment.objects.get()
+    assert payment.provider == "simulator-moov"
+
+    sim.server.settle(payment.order_id)
+    with page.expect_response(lambda r: "/channels/momo/payment/" in r.url):
+        page.click("#momo-check")
+    expect(page.locator(f"#payment-{payment.order_id}")).to_have_attribute(
+        "data-status", "succeeded")
+
+    sim.server.inject(phone="+22366999999", amount=1_500, kind="moov")
+    page.context.clear_cookies()
+    login("manager_a")
+    page.goto(f"/channels/momo/report/?day={timezone.localdate().isoformat()}")
+    page.select_option("#provider", "simulator-moov")
+    with page.expect_navigation():
+        page.click("#import-statement")
+    expect(page.locator("#momo-imported")).to_be_visible()
+    expect(page.locator("#unmatched")).to_contain_text("1500")

@@ -199,7 +199,10 @@ def payment_request(*, acting_user, purpose: str, target_id: Any, amount: Any, o
         phone = normalize_mali_phone(str(phone or target.phone or ""))
     except (ValueError, ApplicationError):
         raise invalid({"phone": _("Enter the member's mobile-money number.")}) from None
-    provider_name = provider or providers.config()["provider"]
+    if provider is not None and provider not in providers.NAMES:
+        raise invalid({"provider": _("Choose one of the allowed values.")})
+    # The wallet is the number's operator's: Moov numbers pay from Moov Money.
+    provider_name = provider or providers.provider_for_phone(phone)
 
     payment = MobileMoneyPayment.objects.filter(order_id=order_id).first()
     if payment is None:
@@ -230,7 +233,8 @@ def _call_provider(payment: MobileMoneyPayment) -> MobileMoneyPayment:
     try:
         answer = providers.get_provider(payment.provider).request_payment(
             order_id=payment.order_id, amount=payment.amount, reference=payment.order_id,
-            lang="fr", notif_url=notif_url, return_url=return_url, cancel_url=cancel_url)
+            lang="fr", notif_url=notif_url, return_url=return_url, cancel_url=cancel_url,
+            phone=payment.phone)
     except ProviderError as exc:
         MobileMoneyPayment.objects.filter(pk=payment.pk).update(failure_reason=str(exc)[:200])
         raise ApplicationError("provider_unavailable", _(
@@ -387,12 +391,24 @@ def callback_receive(*, provider: str, order_id: str, payload: Any, signature: s
                                              outcome="unknown" if payment is None else "early")
     if payment is None:
         return cb
+    if not _sends_callbacks(payment):
+        # Moov pushes nothing: whatever claims to be its callback is not genuine.
+        ProviderCallback.objects.filter(pk=cb.pk).update(outcome="rejected")
+        cb.outcome = "rejected"
+        return cb
     if not payment.notif_token:
         if not signed:
             ProviderCallback.objects.filter(pk=cb.pk).update(outcome="rejected")
             cb.outcome = "rejected"
         return cb
     return _apply_callback(cb, payment)
+
+
+def _sends_callbacks(payment: MobileMoneyPayment) -> bool:
+    try:
+        return getattr(providers.get_provider(payment.provider), "sends_callbacks", True)
+    except ProviderError:
+        return True  # an unconfigured provider: the notif_token check still applies
 
 
 def _apply_callback(cb: ProviderCallback, payment: MobileMoneyPayment) -> ProviderCallback:
@@ -458,6 +474,8 @@ def statement_import(*, acting_user, provider: str, unit: Unit, rows: list[State
     by order_id. A success we never confirmed is applied now ("fixed"); a line matching no
     payment, or one that was refused, is "unmatched" (its money parked in suspense, listed for
     refund). Re-importing a statement changes nothing. Returns the count per resolution."""
+    if provider not in providers.NAMES:
+        raise invalid({"provider": _("Choose one of the allowed values.")})
     _require(acting_user, unit, MANAGER_ROLES,
              _("Unit not found."))
     counts: dict[str, int] = {}
@@ -545,7 +563,8 @@ def refund_create(*, acting_user, line: StatementLine | None = None,
             StatementLine.objects.filter(pk=line.pk).update(resolution="refunded")
         audit_log(actor=acting_user, event_type="channels.momo_refund", subject=refund,
                   after={"amount": amount, "phone": phone, "source": source}, unit=unit)
-        transaction.on_commit(lambda: _send_refund(refund.pk, payment))
+        provider = payment.provider if payment is not None else line.provider
+        transaction.on_commit(lambda: _send_refund(refund.pk, provider))
     return refund
 
 
@@ -557,11 +576,10 @@ def _refundable(payment: MobileMoneyPayment) -> int:
     return sum(line.amount for line in entry.lines.all() if line.side == "D")
 
 
-def _send_refund(refund_id: int, payment: MobileMoneyPayment | None) -> None:
+def _send_refund(refund_id: int, provider: str) -> None:
     refund = Refund.objects.get(pk=refund_id)
-    name = payment.provider if payment is not None else providers.config()["provider"]
     try:
-        status = providers.get_provider(name).refund(reference=refund.reference,
+        status = providers.get_provider(provider).refund(reference=refund.reference,
                                                      phone=refund.phone, amount=refund.amount)
     except ProviderError:
         status = "requested"

@@ -10,6 +10,7 @@ from datetime import date
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jigi.channels.models import PaymentPurpose, PaymentStatus, StatementLine
@@ -87,12 +88,21 @@ def _day(text: str) -> date:
         return timezone.localdate()
 
 
+def _statement_providers() -> dict[str, str]:
+    """The configured providers whose statement may be imported, with their wallet's name."""
+    conf = providers.config()
+    names = {conf["provider"]: "Orange Money"}
+    if conf["moov_provider"]:
+        names[conf["moov_provider"]] = "Moov Money"
+    return names
+
+
 def _report(request, day: date, status: int = 200, **extra):
     report = selectors.reconciliation_report(request.user, day)
     units = list(selectors.merchant_units_for_user(request.user))
     return render(request, "channels/momo/report.html",
                   {"report": report, "day": day, "icons": STATUS_ICONS, "units": units,
-                   **extra}, status=status)
+                   "statement_providers": _statement_providers(), **extra}, status=status)
 
 
 @login_required
@@ -108,7 +118,10 @@ def statement_import(request):
     try:
         if unit is None:
             raise NotFound("unit_not_found", "?")
-        name = providers.config()["provider"]
+        name = request.POST.get("provider") or providers.config()["provider"]
+        if name not in _statement_providers():
+            raise ApplicationError("invalid", _("Choose one of the allowed values."),
+                                   status_code=422)
         try:
             rows = providers.get_provider(name).statement(day=day.isoformat())
         except ProviderError as exc:

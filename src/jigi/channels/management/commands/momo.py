@@ -84,7 +84,8 @@ class Command(BaseCommand):
         from jigi.channels.momo.providers.simulator import SimulatorServer
 
         server = SimulatorServer(port=opts["port"], auto_delay=opts["delay"]).start()
-        self.stdout.write(f"Mobile-money simulator on {server.url} (Ctrl-C to stop)")
+        self.stdout.write(f"Mobile-money simulator on {server.url}: Orange Money Web "
+                          f"Payment, and Moov Money under /moov/v1 (Ctrl-C to stop)")
         try:
             while True:
                 time.sleep(3600)

@@ -1,7 +1,13 @@
 """Mobile-money providers behind one interface (base.Provider). Configured by the optional
-setting JIGI_MOMO = {"provider": "simulator", "base_url": ..., "client_id": ...,
-"client_secret": ..., "merchant_key": ..., "public_url": ...}; without it, the local simulator
-(which answers like Orange Money Web Payment) on http://127.0.0.1:8765."""
+setting JIGI_MOMO = {"provider": ..., "base_url": ..., "client_id": ..., "client_secret": ...,
+"merchant_key": ..., "public_url": ..., "moov_provider": ..., "moov_base_url": ...,
+"moov_username": ..., "moov_password": ..., "moov_partner_id": ...}; without it, the local
+simulator on http://127.0.0.1:8765, which answers like Orange Money Web Payment and, under
+/moov/v1, like Moov Money.
+
+Which provider takes a payment follows the member's number: a Moov number (6x, 89, 95-99)
+pays from Moov Money (`moov_provider`: "moov", or "simulator-moov"; empty: Moov numbers go
+to `provider` too), any other from Orange Money (`provider`: "orange" or "simulator")."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from jigi.channels.momo.providers.base import Provider, ProviderError
+from jigi.people.phones import mali_operator
 
 DEFAULTS: dict[str, Any] = {
     "provider": "simulator",
@@ -21,7 +28,15 @@ DEFAULTS: dict[str, Any] = {
     # Where the provider reaches us (callbacks) and sends the member back.
     "public_url": "http://127.0.0.1:8000",
     "timeout": 10,
+    "moov_provider": "simulator-moov",
+    # Empty: the simulator's Moov paths, under base_url.
+    "moov_base_url": "",
+    "moov_username": "jigi",
+    "moov_password": "simulator-secret",
+    "moov_partner_id": "jigi",
 }
+
+NAMES = ("orange", "simulator", "moov", "simulator-moov")
 
 _override: Provider | None = None
 
@@ -30,8 +45,17 @@ def config() -> dict[str, Any]:
     return {**DEFAULTS, **getattr(settings, "JIGI_MOMO", {})}
 
 
+def provider_for_phone(phone: str) -> str:
+    """The provider's name for a payment from this (clean E.164) number."""
+    conf = config()
+    if conf["moov_provider"] and mali_operator(phone) == "moov":
+        return conf["moov_provider"]
+    return conf["provider"]
+
+
 def get_provider(name: str | None = None) -> Provider:
-    """The configured provider (tests may set one with `use_provider`)."""
+    """The provider called `name` (default: the Orange side's), as configured; tests may set
+    one for every name with `use_provider`."""
     if _override is not None:
         return _override
     conf = config()
@@ -42,9 +66,21 @@ def get_provider(name: str | None = None) -> Provider:
 
         cls = SimulatorProvider if name == "simulator" else OrangeProvider
         return cls(name=name, base_url=conf["base_url"], client_id=conf["client_id"],
-                              client_secret=conf["client_secret"],
-                              merchant_key=conf["merchant_key"], currency=conf["currency"],
-                              timeout=conf["timeout"])
+                   client_secret=conf["client_secret"], merchant_key=conf["merchant_key"],
+                   currency=conf["currency"], timeout=conf["timeout"])
+    if name in ("moov", "simulator-moov"):
+        from jigi.channels.momo.providers.moov import MoovProvider
+        from jigi.channels.momo.providers.simulator import MoovSimulatorProvider
+
+        base_url = conf["moov_base_url"]
+        if name == "simulator-moov":
+            base_url = base_url or f"{conf['base_url'].rstrip('/')}/moov/v1"
+        elif not base_url:
+            raise ProviderError("JIGI_MOMO_MOOV_BASE_URL is not set")
+        mcls = MoovSimulatorProvider if name == "simulator-moov" else MoovProvider
+        return mcls(name=name, base_url=base_url, username=conf["moov_username"],
+                    password=conf["moov_password"], partner_id=conf["moov_partner_id"],
+                    currency=conf["currency"], timeout=conf["timeout"])
     raise ProviderError(f"unknown mobile-money provider {name!r}")
 
 
@@ -53,4 +89,5 @@ def use_provider(provider: Provider | None) -> None:
     _override = provider
 
 
-__all__ = ["Provider", "ProviderError", "config", "get_provider", "use_provider"]
+__all__ = ["NAMES", "Provider", "ProviderError", "config", "get_provider",
+           "provider_for_phone", "use_provider"]

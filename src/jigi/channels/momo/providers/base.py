@@ -44,9 +44,13 @@ class StatementRow:
 
 class Provider(Protocol):
     name: str
+    # Whether the provider pushes the final status to notif_url (Orange) or only answers the
+    # status call (Moov): a callback for a payment of the latter is never genuine.
+    sends_callbacks: bool
 
     def request_payment(self, *, order_id: str, amount: int, reference: str, lang: str,
-                        notif_url: str, return_url: str, cancel_url: str) -> WebPayment: ...
+                        notif_url: str, return_url: str, cancel_url: str,
+                        phone: str = "") -> WebPayment: ...
 
     def status(self, *, order_id: str, amount: int, pay_token: str) -> TxStatus: ...
 

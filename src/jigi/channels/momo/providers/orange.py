@@ -29,6 +29,8 @@ from jigi.channels.momo.providers.base import (
 
 
 class OrangeProvider:
+    sends_callbacks = True
+
     def __init__(self, *, name: str = "orange", base_url: str, client_id: str,
                  client_secret: str, merchant_key: str, currency: str = "XOF",
                  country: str = "dev", timeout: float = 10) -> None:
@@ -86,7 +88,9 @@ class OrangeProvider:
     # --- the interface ------------------------------------------------------------------------
 
     def request_payment(self, *, order_id: str, amount: int, reference: str, lang: str,
-                        notif_url: str, return_url: str, cancel_url: str) -> WebPayment:
+                        notif_url: str, return_url: str, cancel_url: str,
+                        phone: str = "") -> WebPayment:
+        # The member types her number on Orange's page: `phone` is not sent.
         answer = self._json("webpayment", {
             "merchant_key": self.merchant_key, "currency": self.currency, "order_id": order_id,
             "amount": amount, "return_url": return_url, "cancel_url": cancel_url,

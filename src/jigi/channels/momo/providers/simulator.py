@@ -1,6 +1,8 @@
 """A fake mobile-money provider on localhost that answers like Orange Money Web Payment
 (plain Python, no Django): the OAuth token, webpayment (the payment starts pending), the
-transaction status, callbacks to notif_url; plus what the real API lacks and tests need: a
+transaction status, callbacks to notif_url; and, under /moov/v1, like Moov Money (Basic auth,
+`POST transfer` with type cashin or cashout, `GET transfer/{transactionId}`, no callbacks);
+plus what the real API lacks and tests need: a
 statement export (JSON or CSV), refunds, and controls (/sim/...) to settle a payment now,
 make it fail, pay another amount, send its callback twice, late, or never, and inject money
 that matches no request.
@@ -26,7 +28,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from jigi.channels.momo.providers.base import StatementRow
+from jigi.channels.momo.providers.base import ProviderError, StatementRow
+from jigi.channels.momo.providers.moov import MoovProvider
 from jigi.channels.momo.providers.orange import OrangeProvider
 
 
@@ -44,6 +47,7 @@ class SimTx:
     phone: str = ""
     day: str = ""
     callbacks_sent: int = 0
+    kind: str = "orange"  # or "moov": no callbacks, the status is only asked
 
 
 def _post_json(url: str, payload: dict[str, Any]) -> None:
@@ -114,10 +118,13 @@ class SimulatorServer:
             tx = self.state.txs[order_id]
             if tx.status == "PENDING":
                 tx.status = outcome
-                tx.txnid = self.state.next_txnid()
+                # Moov names the transfer when it is asked for; Orange when it is paid.
+                tx.txnid = tx.pay_token if tx.kind == "moov" else self.state.next_txnid()
                 tx.paid_amount = tx.amount if paid_amount is None else paid_amount
-                tx.phone = phone
+                tx.phone = phone or tx.phone
                 tx.day = datetime.now(UTC).date().isoformat()
+        if tx.kind == "moov":
+            return tx  # Moov pushes nothing
         for _ in range(callbacks):
             self.send_callback(order_id)
         return tx
@@ -137,19 +144,20 @@ class SimulatorServer:
             if tx.status == "PENDING":
                 tx.status = "EXPIRED"
 
-    def inject(self, *, phone: str, amount: int, order_id: str = "") -> SimTx:
+    def inject(self, *, phone: str, amount: int, order_id: str = "", kind: str = "orange"
+               ) -> SimTx:
         """Money received that no request asked for (a member paid the merchant number)."""
         with self.state.lock:
             tx = SimTx(order_id=order_id, amount=amount, notif_url="", pay_token="",
                        notif_token="", reference="", status="SUCCESS",
                        txnid=self.state.next_txnid(), paid_amount=amount, phone=phone,
-                       day=datetime.now(UTC).date().isoformat())
+                       day=datetime.now(UTC).date().isoformat(), kind=kind)
             self.state.extra.append(tx)
         return tx
 
-    def statement(self, day: str) -> list[StatementRow]:
+    def statement(self, day: str, kind: str = "orange") -> list[StatementRow]:
         rows = [t for t in [*self.state.txs.values(), *self.state.extra]
-                if t.status == "SUCCESS" and t.day == day]
+                if t.status == "SUCCESS" and t.day == day and t.kind == kind]
         return [StatementRow(day=t.day, txn_id=t.txnid, order_id=t.order_id, phone=t.phone,
                              amount=t.paid_amount, status=t.status) for t in rows]
 
@@ -163,6 +171,9 @@ class SimulatorServer:
             self.settle(order_id, outcome="FAILED" if tx.amount % 100 == 13 else "SUCCESS")
 
         threading.Thread(target=later, daemon=True).start()
+
+
+MOOV = "/moov/v1"
 
 
 def statement_csv(rows: list[StatementRow]) -> str:
@@ -194,6 +205,9 @@ def _handler(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
                 return json.loads(raw or b"{}")
             return dict(urllib.parse.parse_qsl(raw.decode()))
 
+        def _basic_ok(self) -> bool:
+            return self.headers.get("Authorization", "").startswith("Basic ")
+
         def _bearer_ok(self) -> bool:
             return self.headers.get("Authorization", "").startswith("Bearer sim-")
 
@@ -201,7 +215,8 @@ def _handler(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             parsed = urllib.parse.urlparse(self.path)
             query = dict(urllib.parse.parse_qsl(parsed.query))
             if parsed.path == "/sim/statement":
-                rows = sim.statement(query.get("date", datetime.now(UTC).date().isoformat()))
+                rows = sim.statement(query.get("date", datetime.now(UTC).date().isoformat()),
+                                     query.get("provider", "orange"))
                 if query.get("format") == "csv":
                     self._send(200, statement_csv(rows), "text/csv")
                 else:
@@ -212,11 +227,31 @@ def _handler(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             if parsed.path == "/sim/payments":
                 self._send(200, [asdict(t) for t in sim.state.txs.values()])
                 return
+            if parsed.path.startswith(f"{MOOV}/transfer/"):
+                if not self._basic_ok():
+                    self._send(401, {"message": "Unauthorized"})
+                    return
+                txn = parsed.path.rsplit("/", 1)[1]
+                tx = next((t for t in sim.state.txs.values()
+                           if t.kind == "moov" and t.pay_token == txn), None)
+                if tx is None:
+                    self._send(404, {"message": "transaction not found"})
+                    return
+                self._send(200, {"transactionId": tx.pay_token, "status": tx.status,
+                                 "amount": tx.paid_amount or tx.amount,
+                                 "reference": tx.order_id, "msisdn": tx.phone.lstrip("+")})
+                return
             self._send(404, {"message": "not found"})
 
         def do_POST(self) -> None:  # noqa: N802
             path = urllib.parse.urlparse(self.path).path
             data = self._body()
+            if path == f"{MOOV}/transfer":
+                if not self._basic_ok():
+                    self._send(401, {"message": "Unauthorized"})
+                    return
+                self._moov_transfer(data)
+                return
             if path == "/oauth/v3/token":
                 if not self.headers.get("Authorization", "").startswith("Basic "):
                     self._send(401, {"error": "invalid_client"})
@@ -278,6 +313,35 @@ def _handler(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
                              "notif_token": tx.notif_token})
             sim._auto(order_id)
 
+        def _moov_transfer(self, data: dict[str, Any]) -> None:
+            reference = str(data.get("reference", ""))
+            amount = data.get("amount")
+            number = str(data.get("msisdn", ""))
+            if (not reference or not isinstance(amount, int) or amount <= 0
+                    or not number.isdigit() or data.get("type") not in ("cashin", "cashout")):
+                self._send(400, {"message": "type, msisdn (digits), reference and a whole "
+                                            "amount required"})
+                return
+            txn = f"MV{secrets.token_hex(8).upper()}"
+            if data["type"] == "cashout":
+                with sim.state.lock:
+                    sim.state.refunds.append({"reference": reference, "msisdn": number,
+                                              "amount": amount, "provider": "moov"})
+                self._send(200, {"transactionId": txn, "status": "SUCCESS",
+                                 "reference": reference})
+                return
+            with sim.state.lock:
+                if reference in sim.state.txs:
+                    self._send(409, {"message": "reference already used"})
+                    return
+                tx = SimTx(order_id=reference, amount=amount, notif_url="", pay_token=txn,
+                           notif_token="", reference=str(data.get("description", "")),
+                           phone=f"+{number}", kind="moov")
+                sim.state.txs[reference] = tx
+            self._send(200, {"transactionId": txn, "status": "PENDING",
+                             "reference": reference})
+            sim._auto(reference)
+
         def _status(self, data: dict[str, Any]) -> None:
             tx = sim.state.txs.get(str(data.get("order_id", "")))
             if tx is None or tx.pay_token != data.get("pay_token"):
@@ -295,8 +359,8 @@ class SimulatorProvider(OrangeProvider):
     def statement(self, *, day: str) -> list[StatementRow]:
         from jigi.channels.momo.providers.orange import parse_statement
 
-        raw = self._call("GET", f"{self.base_url}/sim/statement?date={day}&format=csv",
-                         headers={})
+        raw = self._call("GET", f"{self.base_url}/sim/statement?date={day}&format=csv"
+                         "&provider=orange", headers={})
         return parse_statement(raw if isinstance(raw, str) else json.dumps(raw))
 
     def refund(self, *, reference: str, phone: str, amount: int) -> str:
@@ -306,3 +370,20 @@ class SimulatorProvider(OrangeProvider):
                             headers={"Content-Type": "application/json"})
         return "done" if isinstance(answer, dict) and answer.get("status") == "done" \
             else "requested"
+
+
+class MoovSimulatorProvider(MoovProvider):
+    """The Moov adapter pointed at the simulator's /moov/v1, with the simulator's statement
+    (the real one is a portal export, imported as a file)."""
+
+    def statement(self, *, day: str) -> list[StatementRow]:
+        from jigi.channels.momo.providers.orange import parse_statement
+
+        root = self.base_url.removesuffix(MOOV)
+        req = urllib.request.Request(  # noqa: S310
+            f"{root}/sim/statement?date={day}&format=csv&provider=moov")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+                return parse_statement(resp.read().decode())
+        except OSError as exc:
+            raise ProviderError(str(exc)) from exc
