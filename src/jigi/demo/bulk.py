@@ -10,13 +10,19 @@ database; application writes go through the services.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, time
 from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, models
 from django.db.models import Max
 from django.utils import timezone
+
+from jigi.core.models import Counter
+from jigi.ledger.models import Account, AccountBalance, JournalEntry, JournalLine
+from jigi.ledger.rules import LineSpec, check_lines
 
 CHUNK = 10_000
 
@@ -112,3 +118,89 @@ def bulk_insert(model: type[models.Model], columns: Sequence[str],
         for statement in connection.ops.sequence_reset_sql(no_style(), [model]):
             cursor.execute(statement)
     return ids
+
+
+# --- for the demos of health, movement and learning ------------------------------------------
+
+
+_moments: dict[tuple[date, int, int], datetime] = {}
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    """An aware moment of the day in Bamako's time (cached: a few hundred distinct days
+    stamp a hundred thousand rows)."""
+    key = (day, hour, minute)
+    moment = _moments.get(key)
+    if moment is None:
+        moment = _moments[key] = timezone.make_aware(datetime.combine(day, time(hour, minute)))
+    return moment
+
+
+class BulkLedger:
+    """Balanced entries gathered in memory, written in bulk with their numbers, lines and
+    account balances (what entry_post writes, for thousands of entries at once)."""
+
+    def __init__(self, organisation_id: int) -> None:
+        self.accounts = dict(Account.objects.filter(organisation_id=organisation_id)
+                             .values_list("code", "pk"))
+        self.pending: list[tuple[Any, int, date, str, str, str, list[LineSpec]]] = []
+
+    def add(self, key: Any, book: int, day: date, description: str, source_type: str,
+            source_id: str, lines: list[LineSpec]) -> None:
+        lines = [ln for ln in lines if ln.amount]
+        if not lines:
+            return
+        check_lines(lines)  # the rule entry_post applies: balanced to the franc, or raise
+        self.pending.append((key, book, day, description[:255], source_type, source_id[:64],
+                             lines))
+
+    def flush(self) -> dict[Any, int]:
+        """Write what was added; returns the entry id of each key."""
+        rows = sorted(self.pending, key=lambda e: (e[1], e[2], e[4], e[5]))
+        self.pending = []
+        if not rows:
+            return {}
+        counters = Counters([f"entry:{book}" for book in {r[1] for r in rows}])
+        entry_rows = [(book, day.year, counters.take(f"entry:{book}", day.year), day, day,
+                       text, stype, sid) for _k, book, day, text, stype, sid, _l in rows]
+        ids = bulk_insert(JournalEntry, ["book_id", "year", "number", "value_date",
+                                         "posting_date", "description", "source_type",
+                                         "source_id"], entry_rows)
+        totals: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+        lines = []
+        for entry_id, (_k, book, day, _t, _s, _i, specs) in zip(ids, rows, strict=True):
+            for ln in specs:
+                account = self.accounts[ln.account]
+                totals[(book, account)][0 if ln.side == "D" else 1] += ln.amount
+                lines.append((entry_id, book, day, account, ln.side, ln.amount, ln.subledger))
+        bulk_insert(JournalLine, ["entry_id", "book_id", "value_date", "account_id", "side",
+                                  "amount", "subledger"], lines)
+        table = connection.ops.quote_name(AccountBalance._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} (book_id, account_id, debit, credit) "  # noqa: S608
+                f"VALUES (%s, %s, %s, %s) ON CONFLICT (book_id, account_id) DO UPDATE SET "
+                f"debit = {table}.debit + excluded.debit, "
+                f"credit = {table}.credit + excluded.credit",
+                [(b, a, d, c) for (b, a), (d, c) in sorted(totals.items())])
+        counters.save()
+        return {r[0]: pk for r, pk in zip(rows, ids, strict=True)}
+
+
+class Counters:
+    """Gapless counters (core.numbering) continued after rows numbered here."""
+
+    def __init__(self, scopes: Iterable[str]) -> None:
+        self.existing = {(s, y): v for s, y, v in Counter.objects.filter(
+            scope__in=list(scopes)).values_list("scope", "year", "value")}
+        self.values: dict[tuple[str, int], int] = {}
+
+    def take(self, scope: str, year: int) -> int:
+        key = (scope, year)
+        value = self.values.get(key, self.existing.get(key, 0)) + 1
+        self.values[key] = value
+        return value
+
+    def save(self) -> None:
+        for (scope, year), value in self.values.items():
+            Counter.objects.update_or_create(scope=scope, year=year, defaults={"value": value})

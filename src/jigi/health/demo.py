@@ -61,19 +61,16 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from jigi.core.audit import audit_log
 from jigi.core.errors import ApplicationError
-from jigi.core.models import Counter
-from jigi.demo.bulk import bulk_insert
+from jigi.demo.bulk import BulkLedger, Counters, at, bulk_insert
 from jigi.health import dues as schedule
 from jigi.health.cards import card_number
 from jigi.health.models import (
@@ -100,8 +97,8 @@ from jigi.health.services.batches import batch_prepare
 from jigi.health.services.claims import LineDecision, bulk_set, claim_review, claims_adjudicate
 from jigi.health.services.reinsurance import statement_settle, treaty_create
 from jigi.health.setup import health_setup
-from jigi.ledger.models import Account, AccountBalance, Book, JournalEntry, JournalLine
-from jigi.ledger.rules import LineSpec, check_lines
+from jigi.ledger.models import Book
+from jigi.ledger.rules import LineSpec
 from jigi.orgs.models import Role, Unit
 from jigi.orgs.services import staff_user_create
 from jigi.people.models import Consent, ConsentScope, HouseholdMember, Membership
@@ -293,19 +290,6 @@ def _month_add(d: date, months: int) -> date:
     return date(y, m + 1, 1)
 
 
-_moments: dict[tuple[date, int, int], datetime] = {}
-
-
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    """An aware moment of the day in Bamako's time (cached: a few hundred distinct days
-    stamp a hundred thousand rows)."""
-    key = (day, hour, minute)
-    moment = _moments.get(key)
-    if moment is None:
-        moment = _moments[key] = timezone.make_aware(datetime.combine(day, time(hour, minute)))
-    return moment
-
-
 @dataclass(frozen=True)
 class _Born:
     """A person's two birth fields, as people.selectors.age_on reads them."""
@@ -318,76 +302,6 @@ class _Born:
         if b:
             return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
         return on.year - self.birth_year if self.birth_year else None
-
-
-class _Ledger:
-    """Balanced entries gathered in memory, written in bulk with their numbers, lines and
-    account balances (what entry_post writes, for thousands of entries at once)."""
-
-    def __init__(self, organisation_id: int) -> None:
-        self.accounts = dict(Account.objects.filter(organisation_id=organisation_id)
-                             .values_list("code", "pk"))
-        self.pending: list[tuple[Any, int, date, str, str, str, list[LineSpec]]] = []
-
-    def add(self, key: Any, book: int, day: date, description: str, source_type: str,
-            source_id: str, lines: list[LineSpec]) -> None:
-        lines = [ln for ln in lines if ln.amount]
-        if not lines:
-            return
-        check_lines(lines)  # the rule entry_post applies: balanced to the franc, or raise
-        self.pending.append((key, book, day, description[:255], source_type, source_id[:64],
-                             lines))
-
-    def flush(self) -> dict[Any, int]:
-        """Write what was added; returns the entry id of each key."""
-        rows = sorted(self.pending, key=lambda e: (e[1], e[2], e[4], e[5]))
-        self.pending = []
-        if not rows:
-            return {}
-        counters = _Counters([f"entry:{book}" for book in {r[1] for r in rows}])
-        entry_rows = [(book, day.year, counters.take(f"entry:{book}", day.year), day, day,
-                       text, stype, sid) for _k, book, day, text, stype, sid, _l in rows]
-        ids = bulk_insert(JournalEntry, ["book_id", "year", "number", "value_date",
-                                         "posting_date", "description", "source_type",
-                                         "source_id"], entry_rows)
-        totals: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-        lines = []
-        for entry_id, (_k, book, day, _t, _s, _i, specs) in zip(ids, rows, strict=True):
-            for ln in specs:
-                account = self.accounts[ln.account]
-                totals[(book, account)][0 if ln.side == "D" else 1] += ln.amount
-                lines.append((entry_id, book, day, account, ln.side, ln.amount, ln.subledger))
-        bulk_insert(JournalLine, ["entry_id", "book_id", "value_date", "account_id", "side",
-                                  "amount", "subledger"], lines)
-        table = connection.ops.quote_name(AccountBalance._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {table} (book_id, account_id, debit, credit) "  # noqa: S608
-                f"VALUES (%s, %s, %s, %s) ON CONFLICT (book_id, account_id) DO UPDATE SET "
-                f"debit = {table}.debit + excluded.debit, "
-                f"credit = {table}.credit + excluded.credit",
-                [(b, a, d, c) for (b, a), (d, c) in sorted(totals.items())])
-        counters.save()
-        return {r[0]: pk for r, pk in zip(rows, ids, strict=True)}
-
-
-class _Counters:
-    """Gapless counters (core.numbering) continued after rows numbered here."""
-
-    def __init__(self, scopes: Iterable[str]) -> None:
-        self.existing = {(s, y): v for s, y, v in Counter.objects.filter(
-            scope__in=list(scopes)).values_list("scope", "year", "value")}
-        self.values: dict[tuple[str, int], int] = {}
-
-    def take(self, scope: str, year: int) -> int:
-        key = (scope, year)
-        value = self.values.get(key, self.existing.get(key, 0)) + 1
-        self.values[key] = value
-        return value
-
-    def save(self) -> None:
-        for (scope, year), value in self.values.items():
-            Counter.objects.update_or_create(scope=scope, year=year, defaults={"value": value})
 
 
 # --- the plan of coverages ----------------------------------------------------------------------
@@ -439,7 +353,7 @@ class HealthDemo:
         self.utm = ctx.o.utm
         self.mutuals: list[Unit] = ctx.mutuals
         self.counts: dict[str, Any] = {}
-        self.ledger = _Ledger(self.utm.pk)
+        self.ledger = BulkLedger(self.utm.pk)
         self.books = dict(Book.objects.filter(unit__in=self.mutuals).values_list("unit_id",
                                                                                   "pk"))
 
@@ -651,7 +565,7 @@ class HealthDemo:
             plans.append(cov)
         # Numbers and cards per mutual in order of enrolment, as the counters would give them.
         plans.sort(key=lambda c: (c.mutual, c.enrolled_on, c.member))
-        self.counters = _Counters([])
+        self.counters = Counters([])
         for cov in plans:
             m = self.mutuals[cov.mutual]
             cov.number = f"{m.code}-F{self.counters.take(f'health-coverage:{m.pk}', 0):06d}"
@@ -872,7 +786,7 @@ class HealthDemo:
             bulk_insert(Consent, ["person_id", "granted_to_id", "scope", "purpose", "given_at"],
                         [(pk, self.utm.pk, ConsentScope.IDENTITY.value,
                           "Adhésion groupée à la mutuelle par la section S-DOM",
-                          _at(day - timedelta(days=3), 10)) for pk, day in self.agreement_people])
+                          at(day - timedelta(days=3), 10)) for pk, day in self.agreement_people])
         creator = {0: self.manager.pk}
         cov_ids = bulk_insert(Coverage, [
             "organisation_id", "mutual_id", "package_id", "member_id", "membership_id",
@@ -966,7 +880,7 @@ class HealthDemo:
             self.bank_flows[i].append((day, total))
         entries = self.ledger.flush()
         rows.sort(key=lambda r: (r[0], r[1], r[2]))
-        counters = _Counters([f"health-receipt:{m.pk}" for m in self.mutuals])
+        counters = Counters([f"health-receipt:{m.pk}" for m in self.mutuals])
         bulk_insert(Contribution, [
             "coverage_id", "mutual_id", "paid_on", "amount", "card_fee", "channel",
             "receipt_number", "journal_entry_id", "external_ref", "created_by_id"],
@@ -1196,7 +1110,7 @@ class HealthDemo:
         sheets = [s for s in sheets if s["lines"]]
         sheets.sort(key=lambda s: (s["entered"], s["care_date"], s["cov"].number,
                                    s["ben"].card))
-        counters = _Counters([f"health.claim:{self.utm.pk}"])
+        counters = Counters([f"health.claim:{self.utm.pk}"])
         clinic_provider = self.provider_list[self.facility[(0, "cscom0")]].pk \
             if self.mutuals else None
         rows = []
@@ -1209,7 +1123,7 @@ class HealthDemo:
             rows.append((self.utm.pk, self.mutuals[cov.mutual].pk, b.pk, provider.pk,
                          s["number"], s["care_date"], s["discharge"], s["diagnosis"],
                          ENTERED, sum(q * p for _c, q, p in s["lines"]),
-                         _at(s["entered"], 8 + len(rows) % 9, len(rows) % 60), s["entered_by"]))
+                         at(s["entered"], 8 + len(rows) % 9, len(rows) % 60), s["entered_by"]))
         ids = bulk_insert(Claim, ["organisation_id", "mutual_id", "beneficiary_id",
                                   "provider_id", "number", "care_date", "discharge_date",
                                   "diagnosis", "status", "claimed", "entered_at",
@@ -1226,7 +1140,7 @@ class HealthDemo:
         bulk_insert(ClaimLine, ["claim_id", "line_no", "item_code", "tariff_item_id", "group",
                                 "quantity", "unit_price", "claimed"], line_rows)
         bulk_insert(ClaimEvent, ["claim_id", "at", "by_id", "from_status", "to_status"],
-                    ((s["pk"], _at(s["entered"], 8), s["entered_by"], "", ENTERED)
+                    ((s["pk"], at(s["entered"], 8), s["entered_by"], "", ENTERED)
                      for s in sheets))
         for m in self.mutuals:
             claims_adjudicate(acting_user=self.officer, mutual=m)
@@ -1237,9 +1151,9 @@ class HealthDemo:
         events = list(ClaimEvent.objects.filter(claim__organisation=self.utm,
                                                 from_status=ENTERED)
                       .values_list("pk", "claim_id"))
-        bulk_set(ClaimEvent, ["at"], [(pk, _at(by_pk[c]["entered"], 12)) for pk, c in events])
+        bulk_set(ClaimEvent, ["at"], [(pk, at(by_pk[c]["entered"], 12)) for pk, c in events])
         statuses = dict(Claim.objects.filter(organisation=self.utm).values_list("pk", "status"))
-        bulk_set(Claim, ["decided_at"], [(pk, _at(by_pk[pk]["entered"], 12))
+        bulk_set(Claim, ["decided_at"], [(pk, at(by_pk[pk]["entered"], 12))
                                          for pk, st in statuses.items() if st == REJECTED])
         self.sheets = sheets
         self.statuses = statuses
@@ -1269,11 +1183,11 @@ class HealthDemo:
                                     note="Facture comparée au tarif de la convention")
                 day = s["entered"] + timedelta(days=rng.randrange(3, 15))
                 ClaimEvent.objects.filter(claim_id=pk, from_status=REVIEW).update(
-                    at=_at(day, 15))
+                    at=at(day, 15))
                 if done.status == VALUED:
                     ready[pk] = day
                 else:
-                    Claim.objects.filter(pk=pk).update(decided_at=_at(day, 15))
+                    Claim.objects.filter(pk=pk).update(decided_at=at(day, 15))
                 self.counts["reviewed"] = self.counts.get("reviewed", 0) + 1
         approvals = []
         for pk, day in ready.items():
@@ -1283,7 +1197,7 @@ class HealthDemo:
             if approve_on <= self.today:
                 approver = self.manager if s["cov"].mutual == 0 else self.union_admin
                 s["approved"] = approve_on
-                approvals.append((pk, approver.pk, _at(approve_on, 16)))
+                approvals.append((pk, approver.pk, at(approve_on, 16)))
         bulk_set(Claim, ["status", "decided_at", "decided_by_id"],
                  [(pk, APPROVED, at, by) for pk, by, at in approvals])
         bulk_insert(ClaimEvent, ["claim_id", "at", "by_id", "from_status", "to_status"],
@@ -1313,7 +1227,7 @@ class HealthDemo:
             batches.append([i, providers[provider_pk], month, pks, total, prepared,
                             approved if approved <= self.today else None,
                             paid if paid <= self.today else None])
-        counters = _Counters([f"health.batch:{m.pk}" for m in self.mutuals])
+        counters = Counters([f"health.batch:{m.pk}" for m in self.mutuals])
         for b in batches:
             i, provider, _month, _pks, total, prepared, approved, paid = b
             m = self.mutuals[i]
@@ -1342,8 +1256,8 @@ class HealthDemo:
              total, "paid" if paid else "approved" if approved else "open",
              entries.get(("approve", number, self.mutuals[i].pk)),
              entries.get(("pay", number, self.mutuals[i].pk)), paid, "52" if paid else "",
-             _at(prepared, 9), self.officer.pk,
-             _at(approved, 11) if approved else None,
+             at(prepared, 9), self.officer.pk,
+             at(approved, 11) if approved else None,
              self._approver(i).pk if approved else None,
              self._approver(i).pk if paid else None)
             for i, provider, month, _p, total, prepared, approved, paid, number in batches))
@@ -1353,7 +1267,7 @@ class HealthDemo:
             for pk in pks:
                 claim_rows.append((pk, bid, PAID if paid else APPROVED))
                 if paid:
-                    events.append((pk, _at(paid, 14), self._approver(i).pk, APPROVED, PAID,
+                    events.append((pk, at(paid, 14), self._approver(i).pk, APPROVED, PAID,
                                    number))
         bulk_set(Claim, ["batch_id", "status"], claim_rows)
         bulk_insert(ClaimEvent, ["claim_id", "at", "by_id", "from_status", "to_status", "note"],

@@ -25,8 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from jigi.core.audit import audit_log
-from jigi.demo.bulk import bulk_insert
-from jigi.health.demo import _at, _Counters
+from jigi.demo.bulk import Counters, at, bulk_insert
 from jigi.learning.attendance import certificate_eligible
 from jigi.learning.models import Attendance, Enrolment, Programme, TrainingSession
 from jigi.people.models import Person
@@ -96,7 +95,7 @@ class LearningDemo:
         o = ctx.o
         self.orgs: dict[str, Organisation] = {"KONDO": o.kondo, "UTM": o.utm, "MTC": o.mtc}
         self.counts: dict[str, Any] = {}
-        self.counters = _Counters([CERTIFICATE_SCOPE.format(org=org.pk)
+        self.counters = Counters([CERTIFICATE_SCOPE.format(org=org.pk)
                                    for org in self.orgs.values()])
         # Members of each unit (person indexes), from the memberships step (and the movement's
         # minors, which it appended).
@@ -216,7 +215,7 @@ class LearningDemo:
                                       "literacy_after", "certificate_number",
                                       "certificate_issued_on", "enrolled_at"], [
             (e[0], e[1], e[2], e[3], e[4], e[5], e[6],
-             _at(min(today, e[8] - timedelta(days=7)), 10))
+             at(min(today, e[8] - timedelta(days=7)), 10))
             for e in enrolments])
         bulk_insert(Attendance, ["enrolment_id", "meeting", "present"], [
             (pk, k, present) for pk, e in zip(ids, enrolments, strict=True)

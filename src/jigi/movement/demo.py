@@ -43,8 +43,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Max
 
 from jigi.core.audit import audit_log
-from jigi.demo.bulk import bulk_insert
-from jigi.health.demo import _at, _Counters, _Ledger
+from jigi.demo.bulk import BulkLedger, Counters, at, bulk_insert
 from jigi.ledger.models import Book
 from jigi.ledger.rules import LineSpec
 from jigi.movement import case_rules, petition_codes
@@ -175,9 +174,9 @@ class MovementDemo:
         self.first = {"F": [r["name"] for r in names if r["kind"] == "female"],
                       "M": [r["name"] for r in names if r["kind"] == "male"]}
         self.counts: dict[str, Any] = {}
-        self.ledger = _Ledger(self.mtc.pk)
+        self.ledger = BulkLedger(self.mtc.pk)
         self.book = Book.objects.get(unit=ctx.o.movement).pk
-        self.counters = _Counters([RECEIPT_SCOPE.format(org=self.mtc.pk),
+        self.counters = Counters([RECEIPT_SCOPE.format(org=self.mtc.pk),
                                    CASE_SCOPE.format(org=self.mtc.pk)])
         self.members: list[_Member] = []
         self.section_of = {s.member_group: s for s in ctx.sections}
@@ -511,7 +510,7 @@ class MovementDemo:
         for n, (m, day, amount, channel, _chunk, receipt) in enumerate(self.payments):
             by = self.organiser.pk if m.group == "domestic" else self.admin.pk
             pay_rows.append((m.profile, day, amount, channel, receipt,
-                             entries[("payment", receipt)], 0, by, _at(day, 9 + n % 8, n % 60)))
+                             entries[("payment", receipt)], 0, by, at(day, 9 + n % 8, n % 60)))
         pay_ids = bulk_insert(DuesPayment, ["profile_id", "paid_on", "amount", "channel",
                                             "receipt_number", "journal_entry_id",
                                             "advance_part", "created_by_id", "created_at"],
@@ -522,8 +521,8 @@ class MovementDemo:
         bulk_insert(DuesWaiver, [
             "profile_id", "amount", "reason", "status", "requested_at", "requested_by_id",
             "decided_at", "decided_by_id", "decision_note", "journal_entry_id"], [
-            (m.profile, amount, reason, status, _at(day - timedelta(days=3), 10),
-             self.organiser.pk, _at(day, 15) if status != "requested" else None,
+            (m.profile, amount, reason, status, at(day - timedelta(days=3), 10),
+             self.organiser.pk, at(day, 15) if status != "requested" else None,
              self.admin.pk if status != "requested" else None,
              "Pas de revenu propre" if status == "rejected" else "",
              entries.get(("waiver", n)))
@@ -639,7 +638,7 @@ class MovementDemo:
                 case_rules.confidential_default([category]) or urgency.reason == "minor",
                 rng.choice(["in_person", "in_person", "phone"]),
                 summary, employer, employer_phone, status, opened, first_due, resolution_due,
-                first_action, closed_on, outcome, recovered, note, by, _at(opened, 10)))
+                first_action, closed_on, outcome, recovered, note, by, at(opened, 10)))
             actions.append(timeline)
             ended = status == "closed"
             if first_action or rng.random() < 0.5:
@@ -666,16 +665,16 @@ class MovementDemo:
             "wages_recovered", "outcome_note", "created_by_id", "created_at"], case_rows)
         bulk_insert(CaseAction, ["case_id", "kind", "happened_on", "note", "amount_recovered",
                                  "next_step", "created_by_id", "created_at"], [
-            (pk, kind, day, note, amount, nxt, self.workers[0].pk, _at(day, 11))
+            (pk, kind, day, note, amount, nxt, self.workers[0].pk, at(day, 11))
             for pk, timeline in zip(ids, actions, strict=True)
             for kind, day, note, amount, nxt in timeline])
         bulk_insert(CaseAssignment, ["case_id", "user_id", "lead", "assigned_at",
                                      "assigned_by_id"], [
-            (ids[n], user, lead, _at(day, 12), self.admin.pk)
+            (ids[n], user, lead, at(day, 12), self.admin.pk)
             for n, user, lead, day in assignments])
         bulk_insert(CaseAlert, ["case_id", "kind", "raised_at", "acknowledged_at",
                                 "acknowledged_by_id"], [
-            (ids[n], kind, _at(day, 6), _at(ack, 9) if ack else None,
+            (ids[n], kind, at(day, 6), at(ack, 9) if ack else None,
              self.workers[0].pk if ack else None) for n, kind, day, ack in alerts])
         self.counts.update(
             cases=len(ids), cases_urgent=sum(r[7] == "urgent" for r in case_rows),
@@ -790,7 +789,7 @@ class MovementDemo:
             code_hash = petition_codes.code_hash(secret, petition_id=petition, phone=phone,
                                                  code=f"{rng.randrange(10**6):06d}")
             day = opens + timedelta(days=rng.randrange(span))
-            sent = _at(day, 8 + rng.randrange(11), rng.randrange(60))
+            sent = at(day, 8 + rng.randrange(11), rng.randrange(60))
             rows.append((petition, name, phone, sex, region, commune,
                          member.person if member else None, "confirmed", code_hash, sent,
                          1, sent + timedelta(minutes=rng.randint(1, 30)),
