@@ -148,3 +148,20 @@ def test_wages_at_closing():
 def test_wages_at_closing_is_the_sum_of_mediations_when_nothing_entered(amounts):
     outcome = "wages_recovered" if sum(amounts) else "no_result"
     assert r.wages_at_closing(outcome, mediation_amounts=amounts, entered=None) == sum(amounts)
+
+
+@given(reopened=st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 1, 1)),
+       current=st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 1, 1)),
+       days=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 365)), min_size=1,
+                     max_size=4))
+def test_a_reopening_never_shortens_the_deadline_and_gives_a_full_period(reopened, current,
+                                                                         days):
+    due = r.resolution_due_on_reopening(reopened, current, days)
+    assert due >= current
+    assert due >= r.deadlines(reopened, days).resolution_due
+    assert due in {current, r.deadlines(reopened, days).resolution_due}
+
+
+def test_a_reopening_needs_a_category():
+    with pytest.raises(r.RuleError):
+        r.resolution_due_on_reopening(D, D, [])

@@ -386,3 +386,27 @@ def test_each_consent_scope_reads_its_facts(mtc):
         ("credit", mtc.world.orgs.kondo.name), ("health", mtc.world.orgs.utm.name),
         ("savings", mtc.world.orgs.kondo.name)]
     assert all(v.consent_live and v.facts == [] for v in views)  # she holds nothing there
+
+
+def test_a_reopened_case_gets_a_new_resolution_deadline_and_is_alerted_again(mtc):
+    # unpaid wages: first action within 7 days, resolution within 60.
+    case, worker = _worker_case(mtc, opened_on=date(2026, 9, 1))
+    svc.case_action_record(acting_user=worker, case=case, kind="call",
+                           happened_on=date(2026, 9, 2))
+    assert svc.cases_check_overdue(organisation=mtc.org, today=date(2026, 11, 1)) == {
+        "first_action_overdue": 0, "resolution_overdue": 1}
+    svc.case_close(acting_user=worker, case=case, outcome="no_result",
+                   closed_on=date(2026, 11, 5))
+    svc.case_action_record(acting_user=worker, case=case, kind="reopening",
+                           happened_on=date(2026, 11, 20), note="L'employeur ne paie plus")
+    case.refresh_from_db()
+    assert case.resolution_due == date(2026, 11, 20) + timedelta(days=60)
+    assert svc.cases_check_overdue(organisation=mtc.org, today=date(2026, 11, 21)) == {
+        "first_action_overdue": 0, "resolution_overdue": 0}
+    assert svc.cases_check_overdue(organisation=mtc.org, today=date(2027, 1, 20)) == {
+        "first_action_overdue": 0, "resolution_overdue": 1}
+    assert svc.cases_check_overdue(organisation=mtc.org, today=date(2027, 1, 21)) == {
+        "first_action_overdue": 0, "resolution_overdue": 0}
+    assert list(CaseAlert.objects.filter(case=case).order_by("due_on")
+                .values_list("kind", "due_on")) == [
+        ("resolution_overdue", date(2026, 10, 31)), ("resolution_overdue", date(2027, 1, 19))]

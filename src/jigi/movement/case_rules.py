@@ -84,15 +84,28 @@ class Deadlines:
     resolution_due: date
 
 
-def deadlines(opened_on: date, days: Iterable[tuple[int, int]]) -> Deadlines:
-    """The tightest of the categories' (days to first action, days to resolution), counted in
-    calendar days from the opening date. At least one category's days are needed."""
+def _tightest(days: Iterable[tuple[int, int]]) -> tuple[int, int]:
     pairs = list(days)
     if not pairs:
         raise RuleError("no_deadline", "category")
     first = min(p[0] for p in pairs)
-    resolution = max(min(p[1] for p in pairs), first)
+    return first, max(min(p[1] for p in pairs), first)
+
+
+def deadlines(opened_on: date, days: Iterable[tuple[int, int]]) -> Deadlines:
+    """The tightest of the categories' (days to first action, days to resolution), counted in
+    calendar days from the opening date. At least one category's days are needed."""
+    first, resolution = _tightest(days)
     return Deadlines(opened_on + timedelta(days=first), opened_on + timedelta(days=resolution))
+
+
+def resolution_due_on_reopening(reopened_on: date, current_due: date,
+                                days: Iterable[tuple[int, int]]) -> date:
+    """A reopened case gets the resolution time of its categories again, counted from the
+    reopening (calendar days, the tightest category as at intake); never earlier than the
+    deadline it had."""
+    _first, resolution = _tightest(days)
+    return max(current_due, reopened_on + timedelta(days=resolution))
 
 
 @dataclass(frozen=True)

@@ -672,10 +672,12 @@ class MovementDemo:
                                      "assigned_by_id"], [
             (ids[n], user, lead, at(day, 12), self.admin.pk)
             for n, user, lead, day in assignments])
-        bulk_insert(CaseAlert, ["case_id", "kind", "raised_at", "acknowledged_at",
+        # An overdue alert is raised the day after its deadline (the due day is in time).
+        bulk_insert(CaseAlert, ["case_id", "kind", "due_on", "raised_at", "acknowledged_at",
                                 "acknowledged_by_id"], [
-            (ids[n], kind, at(day, 6), at(ack, 9) if ack else None,
-             self.workers[0].pk if ack else None) for n, kind, day, ack in alerts])
+            (ids[n], kind, None if kind == "urgent" else day - timedelta(days=1), at(day, 6),
+             at(ack, 9) if ack else None, self.workers[0].pk if ack else None)
+            for n, kind, day, ack in alerts])
         self.counts.update(
             cases=len(ids), cases_urgent=sum(r[7] == "urgent" for r in case_rows),
             cases_open=sum(r[14] != "closed" for r in case_rows),

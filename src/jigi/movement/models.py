@@ -506,11 +506,14 @@ class AlertKind(models.TextChoices):
 
 
 class CaseAlert(models.Model):
-    """An alert for the movement's case workers and administrators; raised once per case and
-    kind (urgent at intake, overdue by the daily check), acknowledged by a person."""
+    """An alert for the movement's case workers and administrators, acknowledged by a person:
+    urgent once per case (at intake); overdue once per case, kind and deadline (the daily
+    check), so a reopened case, which gets a new resolution deadline, is told of it again."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="alerts")
     kind = models.CharField(max_length=24, choices=AlertKind.choices)
+    # The deadline an overdue alert is about; null for an urgent alert.
+    due_on = models.DateField(null=True, blank=True)
     raised_at = models.DateTimeField(auto_now_add=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -518,7 +521,11 @@ class CaseAlert(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["case", "kind"], name="movement_alert_once"),
+            models.UniqueConstraint(fields=["case", "kind"], condition=Q(due_on__isnull=True),
+                                    name="movement_alert_once"),
+            models.UniqueConstraint(fields=["case", "kind", "due_on"],
+                                    condition=Q(due_on__isnull=False),
+                                    name="movement_alert_once_per_deadline"),
         ]
 
 

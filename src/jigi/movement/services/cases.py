@@ -375,7 +375,13 @@ def case_action_record(*, acting_user, case: Case, kind: Any, happened_on: Any =
         if kind == ActionKind.REOPENING:
             case.closed_on, case.outcome, case.outcome_note = None, "", ""
             case.wages_recovered = 0
-            fields += ["closed_on", "outcome", "outcome_note", "wages_recovered"]
+            # A fresh resolution period from the reopening: without it the case would be
+            # overdue the day it is reopened.
+            case.resolution_due = case_rules.resolution_due_on_reopening(
+                on, case.resolution_due, _deadline_days(
+                    case.organisation, [case.category, *case.other_categories]))
+            fields += ["closed_on", "outcome", "outcome_note", "wages_recovered",
+                       "resolution_due"]
         elif case.first_action_on is None:
             case.first_action_on = on
             fields.append("first_action_on")
@@ -541,8 +547,8 @@ def case_alert_acknowledge(*, acting_user, alert: CaseAlert) -> CaseAlert:
 def cases_check_overdue(*, organisation: Organisation, today: date | None = None
                         ) -> dict[str, int]:
     """Raise FIRST_ACTION_OVERDUE and RESOLUTION_OVERDUE alerts for the movement's open cases
-    whose deadline passed before `today`; once per case and kind (running it again raises
-    nothing). Called by close of business and `jigi movement_overdue`. Returns the counts of
+    whose deadline passed before `today`; once per case, kind and deadline (running it again
+    raises nothing; a reopened case's new deadline is a new one). Called by close of business and `jigi movement_overdue`. Returns the counts of
     alerts raised."""
     day = today or _today()
     raised = {AlertKind.FIRST_ACTION_OVERDUE.value: 0, AlertKind.RESOLUTION_OVERDUE.value: 0}
@@ -554,15 +560,16 @@ def cases_check_overdue(*, organisation: Organisation, today: date | None = None
                                        "first_action_on"))
     with transaction.atomic():
         existing = set(CaseAlert.objects.filter(case_id__in=[r[0] for r in rows])
-                       .values_list("case_id", "kind"))
+                       .values_list("case_id", "kind", "due_on"))
         new = []
         for pk, status, first_due, resolution_due, first_on in rows:
             late = case_rules.overdue(status=status, today=day, first_action_due=first_due,
                                       resolution_due=resolution_due, first_action_on=first_on)
-            for kind, is_late in [(AlertKind.FIRST_ACTION_OVERDUE.value, late.first_action),
-                                  (AlertKind.RESOLUTION_OVERDUE.value, late.resolution)]:
-                if is_late and (pk, kind) not in existing:
-                    new.append(CaseAlert(case_id=pk, kind=kind))
+            for kind, is_late, due in [
+                    (AlertKind.FIRST_ACTION_OVERDUE.value, late.first_action, first_due),
+                    (AlertKind.RESOLUTION_OVERDUE.value, late.resolution, resolution_due)]:
+                if is_late and (pk, kind, due) not in existing:
+                    new.append(CaseAlert(case_id=pk, kind=kind, due_on=due))
                     raised[kind] += 1
         CaseAlert.objects.bulk_create(new, ignore_conflicts=True)
     return raised

@@ -1,0 +1,44 @@
+"""Overdue alerts name the deadline they are about, so a reopened case (a new resolution
+deadline) is alerted again; existing overdue alerts get their case's present deadline."""
+
+from django.conf import settings
+from django.db import migrations, models
+
+
+def fill_due_on(apps, schema_editor):
+    CaseAlert = apps.get_model("movement", "CaseAlert")
+    Case = apps.get_model("movement", "Case")
+    for kind, column in [("first_action_overdue", "first_action_due"),
+                         ("resolution_overdue", "resolution_due")]:
+        CaseAlert.objects.filter(kind=kind, due_on__isnull=True).update(
+            due_on=models.Subquery(Case.objects.filter(pk=models.OuterRef("case_id"))
+                                   .values(column)[:1]))
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('movement', '0001_initial'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.RemoveConstraint(
+            model_name='casealert',
+            name='movement_alert_once',
+        ),
+        migrations.AddField(
+            model_name='casealert',
+            name='due_on',
+            field=models.DateField(blank=True, null=True),
+        ),
+        migrations.RunPython(fill_due_on, migrations.RunPython.noop),
+        migrations.AddConstraint(
+            model_name='casealert',
+            constraint=models.UniqueConstraint(condition=models.Q(('due_on__isnull', True)), fields=('case', 'kind'), name='movement_alert_once'),
+        ),
+        migrations.AddConstraint(
+            model_name='casealert',
+            constraint=models.UniqueConstraint(condition=models.Q(('due_on__isnull', False)), fields=('case', 'kind', 'due_on'), name='movement_alert_once_per_deadline'),
+        ),
+    ]
