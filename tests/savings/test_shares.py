@@ -91,3 +91,28 @@ def test_redemption_only_on_exit_unless_the_assembly_allowed_it(world, counter):
     mine = open_drawer_of(manager)
     assert mine.expected == 30_000
     assert drawer_close(acting_user=manager, drawer=mine, count={"10000": 3}).difference == 0
+
+
+def test_a_training_participant_becomes_a_member_by_her_shares(world, counter):
+    """Someone registered at a literacy session holds a pending membership: buying the
+    minimum of shares makes her a member (active at this caisse, same number); a purchase
+    refused for too few shares leaves her pending."""
+    from jigi.core.models import AuditEvent
+    from jigi.people.models import Membership, MembershipStatus
+
+    teller = world.users["teller_a"]
+    person = register(world, first_name="Kadiatou", last_name="Traoré",
+                      membership_status=MembershipStatus.PENDING)
+    pending = Membership.objects.get(person=person)
+    assert pending.status == MembershipStatus.PENDING
+    with pytest.raises(ApplicationError):
+        share_purchase(acting_user=teller, person=person, caisse=world.caisse_a, shares=1,
+                       on=TODAY)
+    assert Membership.objects.get(pk=pending.pk).status == MembershipStatus.PENDING
+    share_purchase(acting_user=teller, person=person, caisse=world.caisse_a, shares=2, on=TODAY)
+    member = Membership.objects.get(person=person)
+    assert (member.pk, member.number, member.status, member.unit_id, member.start_date) == (
+        pending.pk, pending.number, MembershipStatus.ACTIVE, world.caisse_a.pk, TODAY)
+    assert AuditEvent.objects.filter(event_type="membership.status",
+                                     subject_id=str(pending.pk)).exists()
+    assert is_kondo_member(person, counter.share)

@@ -16,6 +16,7 @@ from jigi.ledger.rules import LineSpec
 from jigi.ledger.services import entry_post
 from jigi.orgs.models import Unit
 from jigi.people.models import Membership, MembershipStatus
+from jigi.people.services import membership_add_within
 from jigi.savings.idempotency import IdempotencyClaim
 from jigi.savings.models import (
     DrawerSession,
@@ -107,6 +108,16 @@ def share_purchase(*, acting_user, person, caisse: Unit, shares: Any,
                            source_type="shares", source_id=str(account.pk), audit=False)
         DrawerSession.objects.filter(pk=drawer.pk).update(cash_in=F("cash_in") + amount + fee)
         became_member = account.shares < product.min_shares <= account.shares + count
+        if became_member:
+            # Someone registered at a training (a pending membership) becomes a member of the
+            # cooperative by her shares: her membership turns active at this caisse, keeping
+            # its number.
+            pending = Membership.objects.filter(person=person,
+                                                organisation_id=caisse.organisation_id,
+                                                status=MembershipStatus.PENDING).exists()
+            if pending:
+                membership_add_within(acting_user=acting_user, person=person, unit=caisse,
+                                      start_date=on)
         account.shares += count
         account.entry_fee_paid = True
         account.save(update_fields=["shares", "entry_fee_paid"])
