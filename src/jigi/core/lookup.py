@@ -19,6 +19,11 @@ M = TypeVar("M", bound=Model)
 MAX_ID = 2**63 - 1
 
 
+def is_id(value: Any) -> bool:
+    """Whether `value` is an int (not a bool) that a database row's id can be."""
+    return type(value) is int and 0 < value <= MAX_ID
+
+
 def id_or_none(value: Any) -> int | None:
     """A positive database id from what the request gave ("12", 12), else None."""
     try:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
 from jigi.core.errors import ApplicationError
+from jigi.core.lookup import is_id
 from jigi.credit import selectors, services
 from jigi.credit.models import Loan, LoanProduct, LoanTransaction
 from jigi.credit.services._common import product_for
@@ -296,7 +297,7 @@ def loans(request: HttpRequest, status: str = "", person_id: int | None = None, 
         qs = qs.filter(status=status)
     if person_id is not None:
         # Ids beyond 64 bits cannot exist (and overflow SQLite's integers).
-        qs = qs.filter(person_id=person_id) if 0 < person_id < 2**63 else qs.none()
+        qs = qs.filter(person_id=person_id) if is_id(person_id) else qs.none()
     if q:
         qs = qs.filter(number__startswith=q.strip().upper())
     offset, limit = min(max(0, offset), 10**9), max(1, min(limit, 200))
@@ -433,7 +434,7 @@ def loan_write_off(request: HttpRequest, loan_id: int, payload: ReasonIn):
 @router.post("/transactions/{tx_id}/reverse")
 def transaction_reverse(request: HttpRequest, tx_id: int, payload: ReasonIn):
     tx = LoanTransaction.objects.filter(pk=tx_id, loan__in=selectors.loans_for_user(
-        request.user)).select_related("loan__caisse").first() if 0 < tx_id < 2**63 else None
+        request.user)).select_related("loan__caisse").first() if is_id(tx_id) else None
     if tx is None:
         raise ApplicationError("not_found", _("Operation not found."), status_code=404)
     return tx_out(services.loan_transaction_reverse(acting_user=request.user, tx=tx,

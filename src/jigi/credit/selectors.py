@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.errors import NotFound
+from jigi.core.lookup import is_id
 from jigi.credit.allocation import Due, arrears
 from jigi.credit.models import (
     Installment,
@@ -40,7 +41,7 @@ def get_loan_for_user(user, pk) -> Loan:
         pk = int(pk)
     except (TypeError, ValueError):
         pk = 0
-    loan = loans_for_user(user).filter(pk=pk).first() if 0 < pk < 2**63 else None
+    loan = loans_for_user(user).filter(pk=pk).first() if is_id(pk) else None
     if loan is None:
         raise NotFound("loan_not_found", _("Loan not found."))
     return loan
@@ -97,7 +98,7 @@ def get_group_for_user(user, pk) -> SolidarityGroup:
         pk = int(pk)
     except (TypeError, ValueError):
         pk = 0
-    group = groups_for_user(user).filter(pk=pk).first() if 0 < pk < 2**63 else None
+    group = groups_for_user(user).filter(pk=pk).first() if is_id(pk) else None
     if group is None:
         raise NotFound("group_not_found", _("Group not found."))
     return group

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
 from jigi.core.errors import ApplicationError, NotFound
-from jigi.core.lookup import MAX_ID
+from jigi.core.lookup import MAX_ID, is_id
 from jigi.health import selectors, services
 from jigi.health.models import (
     Beneficiary,
@@ -736,7 +736,7 @@ def provider_tariff(request: HttpRequest, provider_id: int, mutual_id: int | Non
     if mutual_id is not None:
         mutual = Unit.objects.filter(pk=mutual_id, kind="mutual",
                                      organisation_id=p.organisation_id).first() \
-            if 0 < mutual_id < 2**63 else None
+            if is_id(mutual_id) else None
         if mutual is None:
             raise NotFound("mutual_not_found", _("Mutual not found."))
     tariff = selectors.tariff_for(p, mutual, on or today())

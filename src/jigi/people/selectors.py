@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.errors import NotFound
+from jigi.core.lookup import is_id
 from jigi.orgs.models import Organisation, OrgKind, Role
 from jigi.orgs.scoping import user_scope
 from jigi.people.models import (
@@ -92,7 +93,7 @@ def get_person_for_user(user, pk: Any) -> Person:
     except (TypeError, ValueError):
         raise NotFound("person_not_found", _("Person not found.")) from None
     # Out-of-range ids cannot exist; refusing them early keeps SQLite from overflowing.
-    person = Person.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
+    person = Person.objects.filter(pk=pk).first() if is_id(pk) else None
     if person is not None:
         person = _survivor(person)
     if person is None or not persons_visible_to(user).filter(pk=person.pk).exists():
@@ -372,7 +373,7 @@ def get_duplicate_for_user(user, pk: Any) -> DuplicateCandidate:
         pk = int(pk)
     except (TypeError, ValueError):
         pk = 0
-    found = duplicates_open_for_user(user).filter(pk=pk).first() if 0 < pk < 2**63 else None
+    found = duplicates_open_for_user(user).filter(pk=pk).first() if is_id(pk) else None
     if found is None:
         raise NotFound("duplicate_not_found", _("Duplicate candidate not found."))
     return found

@@ -15,6 +15,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import PlainValidator, StrictInt
 
 from jigi.core.errors import ApplicationError
+from jigi.core.lookup import is_id
 from jigi.orgs.selectors import get_unit_for_user
 from jigi.people.selectors import get_person_for_user
 from jigi.savings import selectors, services
@@ -192,7 +193,7 @@ def accounts(request: HttpRequest, person_id: int | None = None, q: str = "",
     qs = selectors.accounts_for_user(request.user)
     if person_id is not None:
         # Ids beyond 64 bits cannot exist (and overflow SQLite's integers).
-        qs = qs.filter(person_id=person_id) if 0 < person_id < 2**63 else qs.none()
+        qs = qs.filter(person_id=person_id) if is_id(person_id) else qs.none()
     if q:
         qs = qs.filter(number__startswith=q.strip().upper())
     offset, limit = min(max(0, offset), 10**9), max(1, min(limit, 200))

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jigi.core.audit import audit_log
 from jigi.core.errors import Conflict, NotFound
+from jigi.core.lookup import is_id
 from jigi.core.numbering import next_number
 from jigi.health.models import Claim, ClaimEvent, ClaimStatus, PaymentBatch, Provider
 from jigi.health.selectors_claims import MANAGER_ROLES, MUTUAL_STAFF_ROLES
@@ -78,7 +79,7 @@ def batch_prepare(*, acting_user, mutual: Unit, provider: Provider | None, throu
             mutual=mutual, provider=provider, status=ClaimStatus.APPROVED, batch__isnull=True,
             decided_at__lte=end)
         if claim_ids is not None:
-            ids = [pk for pk in claim_ids if type(pk) is int and 0 < pk < 2**63]
+            ids = [pk for pk in claim_ids if is_id(pk)]
             if not ids or len(ids) != len(claim_ids) or len(set(ids)) != len(ids):
                 raise invalid({"claim_ids": _("Give the claims to pay, each once.")})
             claims = claims.filter(pk__in=ids)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jigi.core.audit import audit_log
 from jigi.core.errors import ApplicationError, Conflict, Forbidden, NotFound
+from jigi.core.lookup import is_id
 from jigi.core.money import MoneyError, to_francs
 from jigi.core.numbering import next_number
 from jigi.health import eligibility as el
@@ -253,7 +254,7 @@ def claim_submit(
     if ben is None and "card_number" not in errors:
         errors["card_number"] = _("No beneficiary holds this card number.")
     provider = None
-    pk = provider_id if type(provider_id) is int and 0 < provider_id < 2**63 else None
+    pk = provider_id if is_id(provider_id) else None
     if pk is not None and ben is not None:
         provider = Provider.objects.filter(pk=pk, active=True,
                                            organisation_id=ben.coverage.organisation_id).first()
@@ -1037,7 +1038,7 @@ def claims_approve(*, acting_user, mutual: Unit, claim_ids: Sequence[Any], note:
                    ) -> list[Claim]:
     """Approve several valued claims of one mutual at once (all or none)."""
     require_mutual_staff(acting_user, mutual)
-    ids = [pk for pk in claim_ids if type(pk) is int and 0 < pk < 2**63]
+    ids = [pk for pk in claim_ids if is_id(pk)]
     if not ids or len(ids) != len(claim_ids) or len(set(ids)) != len(ids):
         raise invalid({"claim_ids": _("Give the claims to approve, each once.")})
     note = note.strip()[:500] if isinstance(note, str) else ""

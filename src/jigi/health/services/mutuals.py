@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jigi.core.audit import audit_log, snapshot
 from jigi.core.errors import ApplicationError
+from jigi.core.lookup import is_id
 from jigi.health.models import (
     AreaKind,
     BenefitPackage,
@@ -52,8 +53,7 @@ def _clean_board(board: Any) -> list[dict[str, Any]]:
         if not isinstance(row, dict):
             raise invalid({field: _("Give a person, an office and a start date.")})
         person_id = row.get("person_id")
-        if isinstance(person_id, bool) or not isinstance(person_id, int) \
-                or not 0 < person_id < 2**63:
+        if not is_id(person_id):
             raise invalid({f"{field}.person_id": _("Unknown person.")})
         office = row.get("office")
         if office not in BOARD_OFFICES:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jigi.core.audit import audit_log
 from jigi.core.errors import Conflict, Forbidden, NotFound
+from jigi.core.lookup import is_id
 from jigi.health.models import Beneficiary, PreventionSession
 from jigi.health.selectors_claims import HEALTH_ROLE_VALUES, MUTUAL_STAFF_ROLES
 from jigi.health.services.claims import invalid
@@ -81,7 +82,7 @@ def _attendee_ids(user, session: PreventionSession, person_ids: Sequence[Any]) -
     if len(person_ids) > MAX_ATTENDEES_PER_CALL:
         raise invalid({"person_ids": _("At most %(n)d persons at a time.") % {
             "n": MAX_ATTENDEES_PER_CALL}})
-    ids = [pk for pk in person_ids if type(pk) is int and 0 < pk < 2**63]
+    ids = [pk for pk in person_ids if is_id(pk)]
     if len(ids) != len(person_ids) or len(set(ids)) != len(ids):
         raise invalid({"person_ids": _("Give each person once, by number.")})
     wanted = set(ids)
