@@ -31,6 +31,11 @@ class OutboundMessage(models.Model):
     ref = models.CharField(max_length=64, blank=True, default="")
     person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="+")
+    # The unit whose staff may read the message (the loan's caisse, the coverage's mutual, the
+    # member's section): a teller sees her caisse's messages only. NULL: an organisation-level
+    # message (and those queued before units were recorded), read by organisation-wide roles.
+    unit = models.ForeignKey("orgs.Unit", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
     status = models.CharField(max_length=10, choices=MessageStatus.choices,
                               default=MessageStatus.QUEUED)
     # GSM-7 or UCS-2 and the number of parts, worked out when queued (channels.sms_length).
@@ -47,6 +52,7 @@ class OutboundMessage(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["organisation", "created_at"]),
+            models.Index(fields=["unit", "created_at"]),
             models.Index(fields=["gateway_id"]),
         ]
 

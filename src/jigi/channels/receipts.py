@@ -22,11 +22,12 @@ from jigi.orgs.models import Organisation
 
 
 def payment_receipt_queue(*, kind: str, organisation_id: int, person_id: int, amount: int,
-                          on: date, receipt: str, ref: str, **values: Any
-                          ) -> OutboundMessage | None:
+                          on: date, receipt: str, ref: str, unit_id: int | None = None,
+                          **values: Any) -> OutboundMessage | None:
     """Queue the `kind` receipt (services.RECEIPT_KINDS) for the member `person_id`, in the
-    caller's transaction. None when the policy says no (no preference row, not opted in), or
-    she has no phone."""
+    caller's transaction; `unit_id` is the unit whose staff may read it (the loan's or the
+    account's caisse, the coverage's mutual). None when the policy says no (no preference row,
+    not opted in), or she has no phone."""
     from jigi.channels.services import receipt_queue
 
     org = Organisation.objects.filter(pk=organisation_id)
@@ -41,4 +42,5 @@ def payment_receipt_queue(*, kind: str, organisation_id: int, person_id: int, am
     organisation = Organisation(pk=organisation_id, name=pref.org_name or "",
                                 code=pref.org_code or "")
     return receipt_queue(kind=kind, organisation=organisation, person=pref.person,
-                         amount=amount, on=on, receipt=receipt, ref=ref, **values)
+                         amount=amount, on=on, receipt=receipt, ref=ref, unit_id=unit_id,
+                         **values)

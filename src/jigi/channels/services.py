@@ -193,10 +193,13 @@ def _preference(person) -> SmsPreference | None:
 
 
 def member_sms_queue(*, kind: str, organisation, person, ref: str = "",
-                     purpose: str | None = None, **values: Any) -> OutboundMessage | None:
+                     purpose: str | None = None, unit_id: int | None = None,
+                     **values: Any) -> OutboundMessage | None:
     """Queue `kind` (templates.TEMPLATES) to a member in her language, inside the caller's
-    transaction. None when she has no phone, or has not opted in and the purpose needs it.
-    The sender checks the opt-in again when it sends (she may change her mind)."""
+    transaction; `unit_id` is the unit whose staff may read it in the outbox (None: its
+    organisation-wide roles only, see outbox.message_queue). None when she has no phone, or
+    has not opted in and the purpose needs it. The sender checks the opt-in again when it
+    sends (she may change her mind)."""
     purpose = purpose or templates.PURPOSES[kind]
     if not getattr(person, "phone", ""):
         return None
@@ -210,11 +213,13 @@ def member_sms_queue(*, kind: str, organisation, person, ref: str = "",
         log.info("SMS %s in %s takes %d parts (%s): %r", kind, sms.language, sms.parts,
                  sms.encoding, sms.text)
     return message_queue(organisation=organisation, phone=person.phone, text=sms.text,
-                         purpose=purpose, ref=ref, person=person, language=sms.language)
+                         purpose=purpose, ref=ref, person=person, language=sms.language,
+                         unit_id=unit_id)
 
 
 def receipt_queue(*, kind: str, organisation, person, amount: int, on: date, receipt: str = "",
-                  ref: str = "", **values: Any) -> OutboundMessage | None:
+                  ref: str = "", unit_id: int | None = None,
+                  **values: Any) -> OutboundMessage | None:
     """A receipt SMS for a repayment, deposit, contribution or dues payment, inside the
     calling service's transaction. `values` carries what the kind shows besides amount, date
     and receipt: `balance` and `loan` (repayment), `balance` (deposit), `until`
@@ -222,7 +227,8 @@ def receipt_queue(*, kind: str, organisation, person, amount: int, on: date, rec
     if kind not in RECEIPT_KINDS:
         raise ValueError(f"not a receipt kind: {kind}")
     return member_sms_queue(kind=kind, organisation=organisation, person=person, ref=ref,
-                            amount=amount, date=on, receipt=receipt or "-", **values)
+                            unit_id=unit_id, amount=amount, date=on, receipt=receipt or "-",
+                            **values)
 
 
 # --- reminders --------------------------------------------------------------------------------
@@ -245,13 +251,15 @@ def _installment_reminded(outer: str):
 
 
 def _reminder_messages(rows) -> list[OutboundMessage]:
-    """(instalment id, loan number, organisation id, person id, phone, preferred language,
-    person's language, amount, due date) rows -> unsaved reminders."""
+    """(instalment id, loan number, organisation id, caisse id, person id, phone, preferred
+    language, person's language, amount, due date) rows -> unsaved reminders (of the loan's
+    caisse: its staff read them in the outbox)."""
     from jigi.orgs.models import Organisation
 
     labels = {o.pk: sender_label(o) for o in Organisation.objects.all()}
     messages = []
-    for pk, number, org_id, person_id, phone, pref_lang, person_lang, amount, due in rows:
+    for pk, number, org_id, caisse_id, person_id, phone, pref_lang, person_lang, amount, due \
+            in rows:
         if amount <= 0:
             continue
         sms = templates.render(REMINDER, templates.language_of(pref_lang, person_lang),
@@ -259,7 +267,7 @@ def _reminder_messages(rows) -> list[OutboundMessage]:
         messages.append(OutboundMessage(
             organisation_id=org_id, phone=phone, text=sms.text, language=sms.language,
             purpose=REMINDER, ref=f"credit.installment:{pk}", person_id=person_id,
-            encoding=sms.encoding, parts=sms.parts))
+            unit_id=caisse_id, encoding=sms.encoding, parts=sms.parts))
     return messages
 
 
@@ -280,16 +288,16 @@ def reminders_queue(*, as_of: date, days_before: int = 3) -> int:
                 .exclude(loan__person__phone="")
                 .filter(~Exists(_installment_reminded("pk")))
                 .values_list("pk", "loan__number", "loan__caisse__organisation_id",
-                             "loan__person_id", "loan__person__phone",
+                             "loan__caisse_id", "loan__person_id", "loan__person__phone",
                              "loan__person__sms_preference__language", "loan__person__language",
                              "principal", "interest", "fees", "penalties", "principal_paid",
                              "interest_paid", "fees_paid", "penalties_paid", "interest_waived")
                 .order_by("pk"))
         messages = _reminder_messages(
-            (pk, number, org, person, phone, pl, lang,
+            (pk, number, org, caisse, person, phone, pl, lang,
              p + i + f + pen - pp - ip - fp - penp - waived, due)
-            for (pk, number, org, person, phone, pl, lang, p, i, f, pen, pp, ip, fp, penp,
-                 waived) in rows.iterator(chunk_size=2000))
+            for (pk, number, org, caisse, person, phone, pl, lang, p, i, f, pen, pp, ip, fp,
+                 penp, waived) in rows.iterator(chunk_size=2000))
         OutboundMessage.objects.bulk_create(messages, batch_size=CHUNK)
     return len(messages)
 
@@ -310,7 +318,7 @@ def reminders_from_cob(*, queued_for: date | None = None) -> dict[str, int]:
                 .exclude(loan__person__phone="")
                 .filter(~Exists(_installment_reminded("installment_id")))
                 .values_list("installment_id", "loan__number", "caisse__organisation_id",
-                             "loan__person_id", "loan__person__phone",
+                             "caisse_id", "loan__person_id", "loan__person__phone",
                              "loan__person__sms_preference__language", "loan__person__language",
                              "amount", "due_on")
                 .order_by("installment_id"))
