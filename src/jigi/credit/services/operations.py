@@ -507,7 +507,7 @@ def _repay(loan: Loan, *, value: int, on: date, channel: str, user, mode: str,
     if kind != LoanTxKind.GUARANTEE:  # an SMS receipt, opted-in borrowers only (channels)
         payment_receipt_queue(kind="repayment_receipt",
                               organisation_id=loan.caisse.organisation_id,
-                              person_id=loan.person_id, amount=value, on=on,
+                              unit_id=loan.caisse_id, person_id=loan.person_id, amount=value, on=on,
                               receipt=str(receipt), ref=f"credit.loantransaction:{tx.pk}",
                               loan=loan.number, balance=sum(i.outstanding for i in installments))
     audit_posted(actor=user, event_type=f"credit.loan_{kind}", subject=loan,

@@ -371,7 +371,8 @@ def _pay(coverage: Coverage, *, user, amount: int, on: date, channel: str,
     change = sync_status(coverage, settled.dues, max(on, today()), user)
     # An SMS receipt, opted-in members only (channels).
     payment_receipt_queue(kind="contribution_receipt", organisation_id=coverage.organisation_id,
-                          person_id=coverage.member_id, amount=amount, on=on, receipt=receipt,
+                          unit_id=mutual.pk, person_id=coverage.member_id, amount=amount,
+                          on=on, receipt=receipt,
                           ref=f"health.contribution:{contribution.pk}",
                           until=coverage.paid_through or "-")
     audit_log(actor=user, event_type="health.contribution_paid", subject=contribution,

@@ -56,6 +56,7 @@ from jigi.movement.models import (
     CampaignAction,
     CampaignActionKind,
     CampaignStatus,
+    MemberProfile,
     Milestone,
     Partner,
     PartnerKind,
@@ -502,7 +503,18 @@ def _sms(petition: Petition, signer: SignerDetails, signature: Signature, *,
         text, language = sms.text, sms.language
     message_queue(organisation=organisation, phone=signer.phone, text=text,
                   purpose=CODE_PURPOSE, ref=f"movement.signature:{signature.pk}",
-                  person=signer.person, language=language)
+                  person=signer.person, language=language,
+                  unit_id=_signer_section_id(organisation, signer.person))
+
+
+def _signer_section_id(organisation: Organisation, person) -> int | None:
+    """The section of a registered member who signs (her newest profile in the movement): its
+    organisers read her code in the outbox. None for the public: the movement's level."""
+    if person is None:
+        return None
+    return (MemberProfile.objects
+            .filter(person=person, membership__organisation=organisation)
+            .order_by("-pk").values_list("section_id", flat=True).first())
 
 
 @dataclass(frozen=True)

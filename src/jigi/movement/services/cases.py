@@ -142,7 +142,7 @@ def _alert_urgent(case: Case) -> CaseAlert:
         text = gettext("Urgent case %(number)s, see Jigi") % {"number": case.number}
     for phone in _duty_phones():
         message_queue(organisation=case.organisation, phone=phone, text=text,
-                      purpose="movement_case_urgent", ref=case.number)
+                      purpose="movement_case_urgent", ref=case.number, unit_id=case.section_id)
     return alert
 
 

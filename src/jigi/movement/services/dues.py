@@ -331,7 +331,7 @@ def _sms_receipt(profile: MemberProfile, payment: DuesPayment) -> None:
                    "owed": _francs(profile.arrears)}
     message_queue(organisation=profile.section.organisation, phone=person.phone, text=text,
                   purpose="dues_receipt", ref=f"movement.duespayment:{payment.pk}",
-                  person=person, language=language)
+                  person=person, language=language, unit_id=profile.section_id)
 
 
 @dataclass(frozen=True)
