@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.channels.urls")]
 def test_manager_searches_sends_and_reads_the_costs(world, login, page):
     kondo = world.orgs.kondo
     message_queue(organisation=kondo, phone="+22376000001", text="Rappel pour Awa",
-                  purpose="campaign_message")
+                  purpose="campaign_message", unit_id=world.caisse_a.pk)
     message_queue(organisation=kondo, phone="+22366000002", text="Rappel pour Fanta",
-                  purpose="campaign_message")
+                  purpose="campaign_message", unit_id=world.caisse_a.pk)
     message_queue(organisation=world.orgs.mtc, phone="+22376000003", text="Message MTC",
                   purpose="campaign_message")
     login("manager_a")

@@ -38,8 +38,9 @@ def callback_key(settings):
 
 
 def sent(org, phone="+22376000001", gateway_id="ATXid_1", purpose="campaign_message",
-         cost=25):
-    m = message_queue(organisation=org, phone=phone, text="Bonjour", purpose=purpose)
+         cost=25, unit=None):
+    m = message_queue(organisation=org, phone=phone, text="Bonjour", purpose=purpose,
+                      unit_id=unit.pk if unit else None)
     OutboundMessage.objects.filter(pk=m.pk).update(status="sent", gateway_id=gateway_id,
                                                    sent_at=NOW, cost=cost)
     return m
@@ -99,8 +100,10 @@ def test_bad_reports_and_unknown_gateways(world, callback_key):
 
 
 def test_outbox_shows_only_the_callers_organisations(world):
-    sent(world.orgs.kondo, phone="+22376000001")
-    sent(world.orgs.mtc, phone="+22376000002", gateway_id="ATXid_2")
+    # Unit-limited roles read their units' messages (tests/channels/test_outbox_scope.py).
+    sent(world.orgs.kondo, phone="+22376000001", unit=world.caisse_a)
+    sent(world.orgs.mtc, phone="+22376000002", gateway_id="ATXid_2",
+         unit=world.section_domestic)
     r = client.get("/channels/sms/outbox", user=world.users["teller_a"])
     assert r.status_code == 200
     assert [m["phone"] for m in r.json()] == ["+22376000001"]

@@ -15,12 +15,13 @@ from jigi.channels.outbox import message_queue
 pytestmark = pytest.mark.urls("tests.channels.urls")
 
 
-def queue(org, phone="+22376000001", text="Bonjour", purpose="campaign_message"):
-    return message_queue(organisation=org, phone=phone, text=text, purpose=purpose)
+def queue(org, phone="+22376000001", text="Bonjour", purpose="campaign_message", unit=None):
+    return message_queue(organisation=org, phone=phone, text=text, purpose=purpose,
+                         unit_id=unit.pk if unit else None)
 
 
 def test_outbox_lists_the_organisations_messages_only(world, client_for):
-    queue(world.orgs.kondo, text="Message Kondo")
+    queue(world.orgs.kondo, text="Message Kondo", unit=world.caisse_a)
     queue(world.orgs.mtc, text="Message MTC", phone="+22376000002")
     r = client_for("teller_a").get(reverse("web:channels_outbox"))
     assert r.status_code == 200
@@ -31,8 +32,8 @@ def test_outbox_lists_the_organisations_messages_only(world, client_for):
 
 
 def test_outbox_search_by_phone_returns_the_table_for_htmx(world, client_for):
-    queue(world.orgs.kondo, text="Pour Awa", phone="+22376000001")
-    queue(world.orgs.kondo, text="Pour Fanta", phone="+22366000002")
+    queue(world.orgs.kondo, text="Pour Awa", phone="+22376000001", unit=world.caisse_a)
+    queue(world.orgs.kondo, text="Pour Fanta", phone="+22366000002", unit=world.caisse_a)
     r = client_for("manager_a").get(reverse("web:channels_outbox"),
                                     {"phone": "66 00 00 02"}, HTTP_HX_REQUEST="true")
     assert r.status_code == 200

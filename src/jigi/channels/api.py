@@ -3,7 +3,9 @@
 - POST /sms/delivery-reports/{gateway}?key=...: the gateway's delivery reports (form-encoded,
   as Africa's Talking POSTs them; JSON accepted too). No login: the shared secret
   JIGI_SMS_CALLBACK_KEY in the URL instead. Duplicates and disorder are harmless.
-- GET /sms/outbox?phone=&status=: the messages of the caller's organisations, newest first.
+- GET /sms/outbox?phone=&status=: the messages the caller may read (her units', all her
+  organisation's for an organisation-wide role, health ones for health roles), newest first.
+- GET /sms/outbox/{id}: one of them (404 otherwise).
 - GET /sms/report?month=YYYY-MM (&format=csv): the cost report per organisation and purpose.
 - PUT /sms/preferences/{person_id}: a member's opt-in and language (counter staff).
 - PUT /sms/budgets/{organisation_code}/{YYYY-MM}: an organisation's monthly budget (managers).
@@ -35,6 +37,7 @@ router = Router(tags=["channels"])
 class MessageOut(Schema):
     id: int
     organisation: str
+    unit: str | None  # the unit's code; None for an organisation-level message
     phone: str
     text: str
     language: str
@@ -96,12 +99,21 @@ def outbox(request: HttpRequest, phone: str = "", status: str = "", offset: int 
            limit: int = 50):
     offset, limit = min(max(0, offset), 10**9), max(1, min(limit, 200))
     qs = selectors.outbox_for_user(request.user, phone=phone[:32], status=status[:16])
-    return [MessageOut(id=m.pk, organisation=m.organisation.code, phone=m.phone, text=m.text,
-                       language=m.language, purpose=m.purpose, ref=m.ref, status=m.status,
-                       encoding=m.encoding, parts=m.parts, gateway_id=m.gateway_id,
-                       cost=m.cost, error=m.error, created_at=m.created_at,
-                       sent_at=m.sent_at, status_at=m.status_at)
-            for m in qs[offset:offset + limit]]
+    return [_message_out(m) for m in qs[offset:offset + limit]]
+
+
+@router.get("/sms/outbox/{message_id}", response=MessageOut)
+def outbox_message(request: HttpRequest, message_id: int):
+    return _message_out(selectors.message_get_for_user(request.user, message_id))
+
+
+def _message_out(m) -> MessageOut:
+    return MessageOut(id=m.pk, organisation=m.organisation.code,
+                      unit=m.unit.code if m.unit_id else None, phone=m.phone, text=m.text,
+                      language=m.language, purpose=m.purpose, ref=m.ref, status=m.status,
+                      encoding=m.encoding, parts=m.parts, gateway_id=m.gateway_id, cost=m.cost,
+                      error=m.error, created_at=m.created_at, sent_at=m.sent_at,
+                      status_at=m.status_at)
 
 
 @router.get("/sms/report")

@@ -1,4 +1,16 @@
-"""Reads of the SMS side: the outbox a staff member may see, and the cost report."""
+"""Reads of the SMS side: the outbox a staff member may see, and the cost report.
+
+Who reads which message (access rule 5: a teller sees only her caisse; health data only health
+roles), through `orgs.scoping` as every other selector:
+- a role held organisation-wide (network administrator or auditor, union administrator,
+  movement administrator, or any role granted without a unit) reads all its organisation's
+  messages, those with no unit (organisation-level) included;
+- a role limited to a unit reads the messages of that unit and the units below it (a region's
+  caisses), never the organisation-level ones;
+- health messages (contribution receipts, anything whose cause is in `health`) only through a
+  health role; clinic staff (the providers' people) read no outbox at all.
+The cost report stays per organisation, for REPORT_ROLES.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +25,25 @@ from django.utils.translation import gettext_lazy as _
 from jigi.channels.models import MessageStatus, OutboundMessage, SmsBudget
 from jigi.channels.sender import _month_bounds
 from jigi.core.errors import Forbidden
-from jigi.orgs.models import Organisation, Role
-from jigi.orgs.scoping import user_scope
+from jigi.core.lookup import one_in
+from jigi.orgs.models import HEALTH_ROLES, Organisation, Role
+from jigi.orgs.scoping import Scope, user_scope
 from jigi.people.phones import PhoneError, normalize_mali_phone
 
 # Who sees the cost report and sets budgets: managers and administrators.
 REPORT_ROLES = {str(r) for r in (Role.CAISSE_MANAGER, Role.NETWORK_ADMIN, Role.NETWORK_AUDITOR,
                                  Role.MUTUAL_MANAGER, Role.UNION_ADMIN, Role.MOVEMENT_ADMIN)}
+# Who reads the outbox: every staff role but the clinics' (a provider's staff have no business
+# with members' phones and receipts).
+OUTBOX_ROLES = frozenset(str(r) for r in Role) - {str(Role.CLINIC_STAFF)}
+_HEALTH_ROLES = frozenset(str(r) for r in HEALTH_ROLES)
+# Health data: read through a health role only.
+HEALTH_PURPOSES = frozenset({"contribution_receipt"})
+HEALTH_REF_PREFIX = "health."
 
 
-def organisations_for_user(user, *, roles: set[str] | None = None) -> set[int] | None:
+def organisations_for_user(user, *, roles: set[str] | frozenset[str] | None = None
+                           ) -> set[int] | None:
     """The organisations whose messages the user sees (None: all, a superuser). Refuses a user
     with no staff role (403)."""
     scope = user_scope(user)
@@ -47,14 +68,52 @@ def phone_filter(text: str) -> Q:
         return Q(phone__contains=digits) if digits else Q(pk__in=[])
 
 
+def _held_through(scope: Scope, roles: frozenset[str]) -> Q:
+    """Messages the user reads through her grants of `roles`: every message of an
+    organisation where she holds one of them organisation-wide; the messages of the units (and
+    sub-units) of her unit grants elsewhere. The units are a subquery, so the outbox's
+    (unit, created_at) index serves a teller's page."""
+    org_wide = scope.org_wide_ids(roles=set(roles))
+    q = Q(organisation_id__in=org_wide)
+    if any(g.unit_id is not None and g.role in roles and g.organisation_id not in org_wide
+           for g in scope.grants):
+        units = scope.units(roles=set(roles)).exclude(organisation_id__in=org_wide)
+        q |= Q(unit__in=units.values("pk"))
+    return q
+
+
+def outbox_q(scope: Scope) -> Q:
+    """The messages the scope reads (module docstring): health ones through health roles only,
+    the others through any outbox role."""
+    if scope.is_superuser:
+        return Q()
+    held = _held_through(scope, OUTBOX_ROLES)
+    roles = scope.roles & OUTBOX_ROLES
+    if roles <= _HEALTH_ROLES:  # health staff only: all they hold is theirs to read
+        return held
+    health = Q(purpose__in=HEALTH_PURPOSES) | Q(ref__startswith=HEALTH_REF_PREFIX)
+    q = ~health & held
+    if roles & _HEALTH_ROLES:
+        q |= health & _held_through(scope, frozenset(roles & _HEALTH_ROLES))
+    return q
+
+
 def outbox_for_user(user, *, phone: str = "", status: str = "") -> QuerySet[OutboundMessage]:
-    orgs = organisations_for_user(user)
-    qs = OutboundMessage.objects.select_related("organisation").order_by("-created_at", "-pk")
-    if orgs is not None:
-        qs = qs.filter(organisation_id__in=orgs)
+    """The messages the user may read (module docstring), newest first; 403 for a user with
+    no outbox role."""
+    organisations_for_user(user, roles=OUTBOX_ROLES)
+    qs = (OutboundMessage.objects.filter(outbox_q(user_scope(user)))
+          .select_related("organisation", "unit").order_by("-created_at", "-pk"))
     if status in MessageStatus.values:
         qs = qs.filter(status=status)
     return qs.filter(phone_filter(phone))
+
+
+def message_get_for_user(user, message_id: int) -> OutboundMessage:
+    """One message of the user's outbox; 404 when it is not one she may read (another caisse's,
+    another organisation's, a health message without a health role), 403 with no outbox role."""
+    return one_in(outbox_for_user(user), message_id, code="message_not_found",
+                  message=_("Message not found."))
 
 
 @dataclass(frozen=True)

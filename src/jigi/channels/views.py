@@ -1,5 +1,5 @@
-"""SMS screens: the outbox (staff see their organisations' messages, search by phone, filter
-by status; htmx redraws the table), the monthly cost report with its CSV, and a "send now"
+"""SMS screens: the outbox (staff see their units' messages, search by phone, filter by status;
+htmx redraws the table), the monthly cost report with its CSV, and a "send now"
 button for managers (the sender and, with the simulator, its delivery reports)."""
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def _month(text: str) -> date:
 
 @login_required
 def outbox(request):
-    _orgs_or_403(request.user)
+    """The messages of the user's units (all her organisation's for an organisation-wide role;
+    health messages for health roles only: selectors.outbox_q)."""
+    _orgs_or_403(request.user, roles=selectors.OUTBOX_ROLES)
     phone = request.GET.get("phone", "").strip()[:32]
     status = request.GET.get("status", "")
     status = status if status in MessageStatus.values else ""

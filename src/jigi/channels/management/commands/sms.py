@@ -2,7 +2,8 @@
 
 - `jigi sms send [--limit N] [--reports]`: send queued messages through the configured
   backend (then, with the simulator and --reports, receive its delivery reports).
-- `jigi sms outbox [--phone P] [--status S] [--limit N]`: the newest messages.
+- `jigi sms outbox [--phone P] [--status S] [--limit N] [--user NAME]`: the newest messages
+  (all of them, as the system's operator; with --user, those that user may read).
 - `jigi sms report --month YYYY-MM [--org CODE] [--csv]`: the cost report.
 - `jigi sms reminders [--as-of YYYY-MM-DD] [--days 3]`: queue instalment reminders;
   `--from-cob [--as-of D]`: hand over the reminders close of business queued (that day).
@@ -17,6 +18,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -24,6 +26,7 @@ from jigi.channels import selectors, templates
 from jigi.channels.models import OutboundMessage
 from jigi.channels.sender import sms_send_queued
 from jigi.channels.services import reminders_from_cob, reminders_queue, sms_simulate_reports
+from jigi.core.errors import Forbidden
 from jigi.orgs.models import Organisation
 
 INVALID_INPUT = 2
@@ -43,6 +46,8 @@ class Command(BaseCommand):
         parser.add_argument("--month", default="")
         parser.add_argument("--org", default="")
         parser.add_argument("--csv", action="store_true")
+        parser.add_argument("--user", default="",
+                            help="outbox: only the messages this user may read")
         parser.add_argument("--as-of", dest="as_of", default="")
         parser.add_argument("--days", type=int, default=3)
         parser.add_argument("--from-cob", dest="from_cob", action="store_true",
@@ -64,12 +69,24 @@ class Command(BaseCommand):
             out["reports_received"] = sms_simulate_reports()
         self._out(out)
 
-    def do_outbox(self, *, phone: str, status: str, limit: int | None, **_: Any) -> None:
-        qs = (OutboundMessage.objects.select_related("organisation")
-              .filter(selectors.phone_filter(phone)).order_by("-created_at", "-pk"))
-        if status:
-            qs = qs.filter(status=status)
-        self._out([{"id": m.pk, "org": m.organisation.code, "phone": m.phone,
+    def do_outbox(self, *, phone: str, status: str, limit: int | None, user: str,
+                  **_: Any) -> None:
+        if user:
+            staff = get_user_model().objects.filter(username=user).first()
+            if staff is None:
+                raise CommandError("--user: no such user", returncode=INVALID_INPUT)
+            try:
+                qs = selectors.outbox_for_user(staff, phone=phone, status=status)
+            except Forbidden:
+                raise CommandError("--user: no role to read the outbox",
+                                   returncode=INVALID_INPUT) from None
+        else:
+            qs = (OutboundMessage.objects.select_related("organisation", "unit")
+                  .filter(selectors.phone_filter(phone)).order_by("-created_at", "-pk"))
+            if status:
+                qs = qs.filter(status=status)
+        self._out([{"id": m.pk, "org": m.organisation.code,
+                    "unit": m.unit.code if m.unit_id else None, "phone": m.phone,
                     "status": m.status, "purpose": m.purpose, "parts": m.parts,
                     "cost": m.cost, "created_at": m.created_at.isoformat(timespec="seconds"),
                     "error": m.error, "text": m.text} for m in qs[:limit or 50]])
