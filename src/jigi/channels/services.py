@@ -36,7 +36,8 @@ from jigi.core.errors import NotFound
 log = logging.getLogger(__name__)
 
 REMINDER = "instalment_reminder"
-RECEIPT_KINDS = ("repayment_receipt", "deposit_receipt", "contribution_receipt", "dues_receipt")
+RECEIPT_KINDS = ("repayment_receipt", "deposit_receipt", "withdrawal_receipt",
+                 "contribution_receipt", "dues_receipt")
 CHUNK = 500  # ids per IN (...) list
 
 # Gateways whose delivery reports we accept, and how each reads one. Both speak Africa's
