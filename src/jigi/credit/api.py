@@ -159,7 +159,7 @@ def offer_out(offer: services.Offer) -> dict[str, Any]:
             "teg": {"period_rate": str(offer.teg.period_rate_percent),
                     "annual_rate": str(offer.teg.annual_rate_percent),
                     "base": offer.teg.base.value},
-            "usury_cap": str(offer.cap)}
+            "usury_cap": f"{offer.cap:.2f}"}
 
 
 def loan_out(loan: Loan, *, detail: bool = False) -> dict[str, Any]:
