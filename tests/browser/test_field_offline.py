@@ -147,6 +147,9 @@ def test_manager_reviews_a_conflict(world, field, login, page):
     with page.expect_response(lambda r: "/resolve/" in r.url) as answer:
         page.click(f"#resolve-{item.pk}")
     assert answer.value.status == 200
-    expect(row).to_contain_text("✅")
+    # The row showed "✅ posted" (the first amount) before the answer is swapped in: wait for
+    # the button to go and the "reviewed" mark to come.
+    expect(page.locator(f"#resolve-{item.pk}")).to_have_count(0)
+    expect(row.locator(".ok")).to_contain_text("✅")
     item.refresh_from_db()
     assert item.status == "resolved"
