@@ -64,6 +64,8 @@ def test_literacy_session_from_planning_to_certificate(world, login, page):
         expect(page.locator(f"#roll-{e.pk}")).to_have_attribute("data-state", "present")
     # Meeting 2: Ɲɛnɛba is absent (still 50 %, enough for this programme).
     page.click(".meetings a >> text='2'")
+    # The same rows (same ids) are on meeting 1's page: wait for meeting 2's.
+    expect(page.locator(".meetings a[aria-current=page]")).to_have_text("2")
     with page.expect_response(lambda r: "/roll/2/" in r.url and r.request.method == "POST"):
         page.locator(f"#roll-{nene.pk} .no").click()
     expect(page.locator(f"#roll-{nene.pk}")).to_have_attribute("data-state", "absent")
@@ -71,6 +73,8 @@ def test_literacy_session_from_planning_to_certificate(world, login, page):
     # Completion with the level reached.
     page.click("#back-to-session")
     page.click("#complete-session")
+    # all() does not wait: without this the loop may run on no select at all.
+    expect(page.locator(".level-after")).to_have_count(2)
     for select in page.locator(".level-after").all():
         select.select_option("2")
     page.click("#complete-submit")
