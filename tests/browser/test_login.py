@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -14,5 +15,6 @@ def test_wrong_password_is_refused_with_a_message(world, page):
     page.fill("#id_username", "teller_a")
     page.fill("#id_password", "wrong")
     page.click("button[type=submit]")
-    assert page.locator("[role=alert]").is_visible()
+    # is_visible() does not wait for the answer page; expect() does.
+    expect(page.locator("[role=alert]")).to_be_visible()
     assert "/login/" in page.url
