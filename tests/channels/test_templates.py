@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from jigi.channels import templates
 from jigi.channels.sms_length import sms_length
 
-KINDS = ("instalment_reminder", "repayment_receipt", "deposit_receipt", "contribution_receipt",
-         "dues_receipt", "case_message", "campaign_message", "petition_code")
+KINDS = ("instalment_reminder", "repayment_receipt", "deposit_receipt", "withdrawal_receipt",
+         "contribution_receipt", "dues_receipt", "case_message", "campaign_message",
+         "petition_code")
 
 
 def test_every_kind_exists_in_the_three_languages():
@@ -63,6 +64,18 @@ def test_amounts_and_dates_are_written_in_gsm7():
     assert "09/03/2026" in sms.text
     assert "10 250 000 F" in sms.text
     assert sms.encoding == "gsm7"
+
+
+@pytest.mark.parametrize(("lang", "start"), [
+    ("fr", "Kondo Jigima: retrait de 20 000 F enregistré le 09/03/2026. Solde: 1 500 F."),
+    ("bm", "Kondo Jigima: i ye 20 000 F ta 09/03/2026. I ka wari: 1 500 F."),
+    ("en", "Kondo Jigima: withdrawal of 20 000 F recorded on 09/03/2026. Balance: 1 500 F."),
+])
+def test_the_withdrawal_receipt_says_what_is_left_in_each_language(lang, start):
+    sms = templates.render("withdrawal_receipt", lang, org="Kondo Jigima", amount=20_000,
+                           date=date(2026, 3, 9), balance=1_500, receipt="2026-000042")
+    assert sms.text == f"{start} Ref 2026-000042"
+    assert (sms.encoding, sms.parts) == ("gsm7", 1)
 
 
 def test_language_choice_falls_back_to_french():

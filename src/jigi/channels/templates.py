@@ -40,6 +40,13 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "{org}: deposit of {amount} F recorded on {date}. Balance: {balance} F. "
               "Ref {receipt}",
     },
+    "withdrawal_receipt": {
+        "fr": "{org}: retrait de {amount} F enregistré le {date}. Solde: {balance} F. "
+              "Ref {receipt}",
+        "bm": "{org}: i ye {amount} F ta {date}. I ka wari: {balance} F. Ref {receipt}",
+        "en": "{org}: withdrawal of {amount} F recorded on {date}. Balance: {balance} F. "
+              "Ref {receipt}",
+    },
     "contribution_receipt": {
         "fr": "{org}: cotisation de {amount} F enregistrée le {date}. Couvert jusqu'au "
               "{until}. Ref {receipt}",
@@ -85,7 +92,7 @@ SAMPLE = {
 }
 # Kinds whose common case should fit one SMS part in every language.
 ONE_PART = ("instalment_reminder", "repayment_receipt", "deposit_receipt",
-            "contribution_receipt", "dues_receipt", "petition_code")
+            "withdrawal_receipt", "contribution_receipt", "dues_receipt", "petition_code")
 
 
 def fmt_amount(value: int) -> str:
