@@ -37,6 +37,7 @@ from jigi.savings.models import (
     TxStatus,
 )
 from jigi.savings.rules import add_months, available_to_withdraw, early_withdrawal_penalty
+from jigi.savings.services import sms
 from jigi.savings.services._common import (
     DRAWER,
     FEES,
@@ -66,6 +67,7 @@ from jigi.savings.services._common import (
     service_transaction,
     setting,
 )
+from jigi.savings.services.sms import receipt_sms_queue
 
 # --- checks ---------------------------------------------------------------------------------
 
@@ -222,6 +224,7 @@ def _post_deposit(tx: SavingsTransaction, acc: SavingsAccount, drawer: DrawerSes
         description=f"Dépôt {acc.number}", source_type="savings", source_id=acc.number)
     rec = _receipt_for(tx, acc, user, tx.amount)
     _save(tx)
+    receipt_sms_queue(kind=sms.DEPOSIT, account=acc, tx=tx, receipt=str(rec))
     return Operation(tx, rec)
 
 
@@ -254,6 +257,7 @@ def _post_withdrawal(tx: SavingsTransaction, acc: SavingsAccount, drawer: Drawer
     if fee_tx is not None:
         fee_tx.parent = tx
         _save(fee_tx)
+    receipt_sms_queue(kind=sms.WITHDRAWAL, account=acc, tx=tx, receipt=str(rec))
     return Operation(tx, rec, fee_tx)
 
 

@@ -3,7 +3,8 @@ transaction: the payment's confirmation and the deposit commit or roll back toge
 
 The caisse's electronic-money account (12) is debited and the member's deposits (251, the
 account number as subledger) credited, in one balanced entry shared by the savings row. Roles
-were checked when the collection was requested; no drawer moves (no cash).
+were checked when the collection was requested; no drawer moves (no cash). The deposit gets a
+receipt numbered per caisse and year, and an opted-in member its SMS (services.sms).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from jigi.core.audit import audit_log
 from jigi.ledger.rules import LineSpec
 from jigi.ledger.services import entry_post
 from jigi.savings.models import Direction, ProductKind, SavingsTransaction, TxKind
-from jigi.savings.services._common import book_of, conflict, lock_account
+from jigi.savings.services import sms
+from jigi.savings.services._common import book_of, conflict, issue_receipt, lock_account
 from jigi.savings.services.loan_link import move_for_loan
+from jigi.savings.services.sms import receipt_sms_queue
 
 MOBILE_MONEY = "12"
 FIELD_CASH = "102"  # caisses: cash a loan officer holds, subledger "field:<username>"
@@ -50,7 +53,18 @@ def deposit_in_transaction(*, acting_user, account_id: int, amount: int, on: dat
     tx = move_for_loan(account_id=acc.pk, direction=Direction.CREDIT, amount=amount, on=on,
                        user=acting_user, entry=entry, kind=TxKind.DEPOSIT,
                        description=description)
+    # Numbered like a deposit at the counter (a loan repaid by mobile money gets one too): the
+    # member's SMS and the caisse's receipt page carry the same number.
+    moved = tx.account
+    rec = issue_receipt(caisse=acc.caisse, kind=TxKind.DEPOSIT, amount=amount, user=acting_user,
+                        on=on, person_id=acc.person_id, account_number=acc.number,
+                        balance_after=tx.balance_after, description=description)
+    tx.receipt_year, tx.receipt_number = rec.year, rec.number
+    SavingsTransaction.objects.filter(pk=tx.pk).update(receipt_year=rec.year,
+                                                       receipt_number=rec.number)
+    receipt_sms_queue(kind=sms.DEPOSIT, account=moved, tx=tx, receipt=str(rec))
     audit_log(actor=acting_user, event_type=event_type, subject=tx,
-              after={"account": acc.number, "amount": amount, "reference": reference},
+              after={"account": acc.number, "amount": amount, "reference": reference,
+                     "receipt": str(rec)},
               unit=acc.caisse)
     return tx
