@@ -295,3 +295,16 @@ def test_command_reconciles_the_moov_statement(world, credit, sim):  # noqa: F81
                  "simulator-moov", "--user", world.users["manager_a"].username, stdout=out)
     assert json.loads(out.getvalue()) == {"fixed": 1}
     assert MobileMoneyPayment.objects.get(order_id="ORD-C").status == PaymentStatus.SUCCEEDED
+
+
+def test_callbacks_with_non_ascii_signature_or_token_are_refused_not_500(world, credit, sim):  # noqa: F811
+    from django.test import Client
+
+    p = ask(world, credit, "ORD-X", phone="+22376123456")  # an Orange payment
+    client = Client()
+    for sig, token in [("é" * 32, "x"), ("", "jeton-é"), ("🙂", "🙂")]:
+        resp = client.post(f"/api/v1/channels/momo/callback/{p.order_id}?sig={sig}",
+                           data=json.dumps({"status": "SUCCESS", "notif_token": token}),
+                           content_type="application/json")
+        assert resp.status_code == 403
+    assert MobileMoneyPayment.objects.get(pk=p.pk).status == PaymentStatus.PENDING

@@ -384,7 +384,8 @@ def callback_receive(*, provider: str, order_id: str, payload: Any, signature: s
     if not isinstance(payload, dict):
         payload = {"raw": str(payload)[:500]}
     payment = MobileMoneyPayment.objects.filter(order_id=order_id[:64]).first()
-    signed = hmac.compare_digest(signature or "", callback_signature(order_id))
+    # As bytes: compare_digest refuses str with non-ASCII characters (a forged signature).
+    signed = hmac.compare_digest((signature or "").encode(), callback_signature(order_id).encode())
     with transaction.atomic(durable=True):
         cb = ProviderCallback.objects.create(provider=provider[:16], order_id=order_id[:64],
                                              payment=payment, payload=payload, verified=False,
@@ -413,7 +414,8 @@ def _sends_callbacks(payment: MobileMoneyPayment) -> bool:
 
 def _apply_callback(cb: ProviderCallback, payment: MobileMoneyPayment) -> ProviderCallback:
     token = str(cb.payload.get("notif_token", ""))
-    if not payment.notif_token or not hmac.compare_digest(token, payment.notif_token):
+    if not payment.notif_token or not hmac.compare_digest(token.encode(),
+                                                          payment.notif_token.encode()):
         cb.outcome = "rejected"
         ProviderCallback.objects.filter(pk=cb.pk).update(outcome="rejected")
         return cb
