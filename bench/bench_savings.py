@@ -1,6 +1,7 @@
 """Savings benchmarks (issue #3).
 
     .venv/bin/python bench/bench_savings.py [--deposits 5000] [--http [--workers N --threads T]]
+        [--opted-in 0.5]   (share of members getting an SMS receipt: one more row per deposit)
 
 1. deposits through the service layer on SQLite, one transaction each, vs a raw-SQL floor
    writing the same rows (operation, journal entry + 2 lines, balances, receipt, counters,
@@ -37,9 +38,10 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
-def world(n_accounts: int):
+def world(n_accounts: int, opted_in: float = 0.0):
     """One caisse with `n_accounts` member accounts (bulk-created: set-up, not measured), a
-    teller with her drawer open and a manager (for the interest run)."""
+    teller with her drawer open and a manager (for the interest run). `opted_in`: the share of
+    members with a phone who asked for SMS (each of their deposits queues a receipt)."""
     from django.contrib.auth import get_user_model
 
     from jigi.orgs.bootstrap import accounting_unit_create, organisations_bootstrap
@@ -68,17 +70,24 @@ def world(n_accounts: int):
         SavingsAccount(number=f"B001-EPV-{i:06d}", product=products["EPV"], caisse=caisse,
                        person=p, opened_on=start) for i, p in enumerate(persons)])
     drawer_open(acting_user=teller, caisse=caisse, amount=1_000_000)
+    if opted_in:
+        from jigi.channels.models import SmsPreference
+
+        chosen = persons[:round(len(persons) * opted_in)]
+        Person.objects.filter(pk__in=[p.pk for p in chosen]).update(phone="+22376543210")
+        SmsPreference.objects.bulk_create([SmsPreference(person=p, opt_in=True, language="fr")
+                                           for p in chosen])
     return caisse, teller, manager, products, accounts
 
 
-def bench_service_vs_floor(n: int) -> tuple[float, float]:
+def bench_service_vs_floor(n: int, opted_in: float = 0.0) -> tuple[float, float]:
     """Deposits per second: the service (one durable transaction each, every check, lock, entry,
     receipt, drawer move and audit row) against hand-written SQL writing the same rows."""
     from django.db import connection, transaction
 
     from jigi.savings.services import savings_deposit
 
-    caisse, teller, _manager, _products, accounts = world(200)
+    caisse, teller, _manager, _products, accounts = world(200, opted_in)
     rng = random.Random(1)
     for _ in range(50):  # warm caches (chart, book, scope) as a running server has them
         savings_deposit(acting_user=teller, account=rng.choice(accounts), amount=100)
@@ -198,7 +207,8 @@ def bench_interest() -> float:
     return took
 
 
-def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: int = 8) -> None:
+def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: int = 8,
+               opted_in: float = 0.0) -> None:
     from bench.http_load import (
         cpu_seconds,
         fresh_postgres,
@@ -214,7 +224,7 @@ def bench_http(total: int = 2000, clients: int = 8, workers: int = 1, threads: i
     # Eight tellers, each with her own drawer and token: one teller's operations serialise on
     # her drawer row, as they do at a real counter.
     tokens = setup_in_child(env, (
-        "import bench.bench_savings as b; caisse, *_ = b.world(200);"
+        f"import bench.bench_savings as b; caisse, *_ = b.world(200, {opted_in!r});"
         "from jigi.orgs.services import api_token_create, staff_user_create;"
         "from jigi.orgs.models import Role;"
         "from jigi.savings.services import drawer_open;"
@@ -263,9 +273,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="--http: server processes")
     ap.add_argument("--threads", type=int, default=8, help="--http: threads per process")
     ap.add_argument("--part", choices=["service", "interest", "all"], default="all")
+    ap.add_argument("--opted-in", type=float, default=0.0,
+                    help="share of members who get an SMS receipt (0 to 1)")
     args = ap.parse_args()
     if args.http:
-        bench_http(workers=args.workers, threads=args.threads)
+        bench_http(workers=args.workers, threads=args.threads, opted_in=args.opted_in)
         return
     tmp = tempfile.mkdtemp(prefix="jigi-bench-")
     url = f"sqlite:///{tmp}/bench.sqlite3"
@@ -273,7 +285,7 @@ def main() -> None:
                    check=True)
     setup_django(url)
     if args.part in ("service", "all"):
-        bench_service_vs_floor(args.deposits)
+        bench_service_vs_floor(args.deposits, args.opted_in)
     if args.part in ("interest", "all"):
         from django.core.management import call_command
 

@@ -24,6 +24,7 @@ from jigi.core.models import AuditEvent, Counter
 from jigi.core.money import MoneyError, to_francs
 from jigi.core.money_messages import MONEY_MESSAGES, money_message
 from jigi.core.numbering import next_number
+from jigi.core.prepared import fast_insert
 from jigi.ledger.models import Book
 from jigi.orgs.models import Role, Unit
 from jigi.orgs.scoping import user_scope
@@ -142,60 +143,12 @@ def issue_receipt(*, caisse: Unit, kind: str, amount: int, user, on: date, perso
     return fast_insert(receipt)
 
 
-# Field types whose Python value is already what the driver takes (no per-value preparation).
-_PLAIN = {"AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField",
-          "ForeignKey", "IntegerField", "OneToOneField", "PositiveBigIntegerField",
-          "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField", "TextField"}
-_plans: dict[str, list] = {}
-
-
-def _insert_plan(model) -> list:
-    plan = _plans.get(model._meta.label)
-    if plan is None:
-        plan = []
-        for f in model._meta.concrete_fields:
-            if f.primary_key:
-                continue
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                plan.append((f.attname, f.column, lambda obj, db, f=f: f.get_db_prep_save(
-                    f.pre_save(obj, True), db)))
-            elif f.get_internal_type() in _PLAIN:
-                plan.append((f.attname, f.column, None))
-            else:
-                plan.append((f.attname, f.column, lambda obj, db, f=f: f.get_db_prep_save(
-                    getattr(obj, f.attname), db)))
-        _plans[model._meta.label] = plan
-    return plan
-
-
-def fast_insert(obj):
-    """INSERT one new row with a statement prepared once per model (see the note above
-    `_FIELDS`): the same values Django's save() would write (pre_save fills auto_now_add),
-    without compiling the query each time. Returns the object, now saved, with its id."""
-    model = type(obj)
-    plan = _insert_plan(model)
-    key = f"insert:{model._meta.label}:{prepared.vendor()}"
-    if key not in _sql_cache:
-        q = connection.ops.quote_name
-        columns = ", ".join(q(column) for _a, column, _c in plan)
-        _sql_cache[key] = (  # names from the model, values as parameters
-            f"INSERT INTO {q(model._meta.db_table)} ({columns}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(plan))}) RETURNING {q(model._meta.pk.column)}")
-    db = connections[DEFAULT_DB_ALIAS]
-    values = [getattr(obj, a) if conv is None else conv(obj, db) for a, _column, conv in plan]
-    with prepared.cursor() as cursor:
-        cursor.execute(_sql_cache[key], values)
-        obj.pk = cursor.fetchone()[0]
-    obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
-    return obj
-
-
 def _numbered_insert(obj, number_attname: str, scope: str, year: int) -> bool:
     """PostgreSQL: `next_number` and `fast_insert` in one statement (the counter's UPDATE locks
     its row exactly as next_number does, and feeds the insert). False, with nothing done, when
     the counter has no row for the year yet: the caller then takes the two statements."""
     model = type(obj)
-    plan = _insert_plan(model)
+    plan = prepared.insert_plan(model)
     key = f"numbered:{model._meta.label}:{number_attname}"
     if key not in _sql_cache:
         q = connection.ops.quote_name
@@ -296,7 +249,7 @@ def _columns(model, alias: str) -> str:
     return ", ".join(f"{alias}.{q(f.column)}" for f in _FIELDS[model])
 
 
-_CONVERT = {model: [None if f.get_internal_type() in _PLAIN else f.to_python for f in fields]
+_CONVERT = {model: [None if f.get_internal_type() in prepared.PLAIN else f.to_python for f in fields]
             for model, fields in _FIELDS.items()}
 _ATTNAMES = {model: [f.attname for f in fields] for model, fields in _FIELDS.items()}
 
