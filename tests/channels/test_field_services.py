@@ -14,7 +14,7 @@ from jigi.channels.models import FieldCashCount, SyncItem
 from jigi.credit.models import LoanTransaction
 from jigi.ledger.models import Book, JournalLine
 from jigi.ledger.selectors import ledger_verify
-from jigi.savings.models import DrawerSession, SavingsAccount
+from jigi.savings.models import DrawerSession, SavingsAccount, SavingsTransaction
 from tests.channels.test_field_support import field_world
 
 
@@ -58,6 +58,9 @@ def test_a_batch_posts_each_item_and_answers_each(world, field):
     assert results[3]["code"] == "no_group_loan"
     assert "person_id" in results[3]["fields"]
     assert results[0]["receipt"]
+    # The deposit's numbered receipt, as on the member's SMS and the caisse's receipt page.
+    deposit = SavingsTransaction.objects.get(pk=int(results[2]["posting_ref"].split(":")[1]))
+    assert results[2]["receipt"] == deposit.receipt_label != ""
     assert LoanTransaction.objects.filter(channel="field").count() == 2
     account.refresh_from_db()
     assert account.balance == before + 2_500

@@ -105,7 +105,7 @@ def _post(user, rec: rules.FieldRecord, line: MemberLine | None) -> dict[str, An
                                 amount=rec.amount, on=rec.collected_on, reference=reference,
                                 channel="field")
     return {"posting_ref": f"savings.savingstransaction:{tx.pk}",
-            "account_id": line.account_id}
+            "receipt": tx.receipt_label, "account_id": line.account_id}
 
 
 def _apply_new(user, device_id: str, rec: rules.FieldRecord, payload: dict[str, Any],
