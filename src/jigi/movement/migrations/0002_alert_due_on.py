@@ -1,5 +1,7 @@
 """Overdue alerts name the deadline they are about, so a reopened case (a new resolution
-deadline) is alerted again; existing overdue alerts get their case's present deadline."""
+deadline) is alerted again; existing overdue alerts get their case's present deadline when it
+had passed before they were raised. An alert raised before a reopening was about an earlier
+deadline: it stays without one, so the new deadline is alerted when it passes."""
 
 from django.conf import settings
 from django.db import migrations, models
@@ -10,9 +12,10 @@ def fill_due_on(apps, schema_editor):
     Case = apps.get_model("movement", "Case")
     for kind, column in [("first_action_overdue", "first_action_due"),
                          ("resolution_overdue", "resolution_due")]:
-        CaseAlert.objects.filter(kind=kind, due_on__isnull=True).update(
-            due_on=models.Subquery(Case.objects.filter(pk=models.OuterRef("case_id"))
-                                   .values(column)[:1]))
+        deadline = models.Subquery(Case.objects.filter(pk=models.OuterRef("case_id"))
+                                   .values(column)[:1])
+        CaseAlert.objects.filter(kind=kind, due_on__isnull=True,
+                                 raised_at__date__gt=deadline).update(due_on=deadline)
 
 
 class Migration(migrations.Migration):
