@@ -185,6 +185,32 @@ def test_an_unknown_provider_is_refused(world, credit, sim):  # noqa: F811
     assert not MobileMoneyPayment.objects.exists()
 
 
+def test_a_named_moov_wallet_takes_only_a_moov_number(world, credit, sim):  # noqa: F811
+    # Moov pushes its prompt to the number: an Orange number is refused here (422 on the
+    # phone), not sent to Moov to fail as "provider unavailable" and be retried for an hour.
+    with pytest.raises(ApplicationError) as err:
+        ask(world, credit, "ORD-W", phone="+22376123456", provider="simulator-moov")
+    assert err.value.status_code == 422
+    assert "phone" in err.value.fields
+    assert not MobileMoneyPayment.objects.exists()
+    assert sim.server.state.txs == {}
+    # A Moov number may name it; an Orange wallet may still be named for a Moov number (the
+    # member pays on Orange's page).
+    assert ask(world, credit, "ORD-M1", provider="simulator-moov").provider == "simulator-moov"
+    assert ask(world, credit, "ORD-O1", provider="simulator").provider == "simulator"
+
+
+def test_a_provider_this_installation_does_not_use_is_refused(world, credit, sim):  # noqa: F811
+    # "moov" is a known name, but the simulator's Moov side is the one configured: a 422, no
+    # payment row left behind for the poll to retry.
+    for name in ("moov", "orange"):
+        with pytest.raises(ApplicationError) as err:
+            ask(world, credit, f"ORD-{name}", provider=name)
+        assert err.value.status_code == 422
+        assert "provider" in err.value.fields
+    assert not MobileMoneyPayment.objects.exists()
+
+
 def test_moov_payment_is_confirmed_by_the_poll_exactly_once(world, credit, sim):  # noqa: F811
     before = balances(world)
     ask(world, credit)

@@ -64,7 +64,7 @@ from jigi.ledger.rules import LineSpec
 from jigi.ledger.services import entry_post
 from jigi.orgs.models import OrgKind, Role, Unit
 from jigi.orgs.scoping import user_scope
-from jigi.people.phones import normalize_mali_phone
+from jigi.people.phones import mali_operator, normalize_mali_phone
 
 # Who may ask a member's wallet, per purpose (the same people who take that payment at a desk).
 _KONDO = {Role.TELLER.value, Role.CAISSE_MANAGER.value, Role.LOAN_OFFICER.value,
@@ -199,10 +199,13 @@ def payment_request(*, acting_user, purpose: str, target_id: Any, amount: Any, o
         phone = normalize_mali_phone(str(phone or target.phone or ""))
     except (ValueError, ApplicationError):
         raise invalid({"phone": _("Enter the member's mobile-money number.")}) from None
-    if provider is not None and provider not in providers.NAMES:
+    if provider is not None and provider not in providers.configured():
         raise invalid({"provider": _("Choose one of the allowed values.")})
     # The wallet is the number's operator's: Moov numbers pay from Moov Money.
     provider_name = provider or providers.provider_for_phone(phone)
+    if providers.is_moov(provider_name) and mali_operator(phone) != "moov":
+        # Moov pushes the prompt to this number: another operator's would only be refused.
+        raise invalid({"phone": _("This is not a Moov Money number.")})
 
     payment = MobileMoneyPayment.objects.filter(order_id=order_id).first()
     if payment is None:

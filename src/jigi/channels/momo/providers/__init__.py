@@ -45,6 +45,19 @@ def config() -> dict[str, Any]:
     return {**DEFAULTS, **getattr(settings, "JIGI_MOMO", {})}
 
 
+def configured() -> tuple[str, ...]:
+    """The providers this installation uses: the Orange side's and, if set, the Moov side's.
+    Payments are asked and statements imported under these names only (a statement imported
+    under another name of the same wallet would park its unmatched money twice)."""
+    conf = config()
+    return tuple(name for name in (conf["provider"], conf["moov_provider"]) if name)
+
+
+def is_moov(name: str) -> bool:
+    """Whether the provider `name` pushes the payment to a Moov Money number."""
+    return name in ("moov", "simulator-moov")
+
+
 def provider_for_phone(phone: str) -> str:
     """The provider's name for a payment from this (clean E.164) number."""
     conf = config()
@@ -89,5 +102,5 @@ def use_provider(provider: Provider | None) -> None:
     _override = provider
 
 
-__all__ = ["NAMES", "Provider", "ProviderError", "config", "get_provider",
-           "provider_for_phone", "use_provider"]
+__all__ = ["NAMES", "Provider", "ProviderError", "config", "configured", "get_provider",
+           "is_moov", "provider_for_phone", "use_provider"]
