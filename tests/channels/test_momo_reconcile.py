@@ -131,3 +131,73 @@ def test_command_poll_and_reconcile(world, credit, sim, tmp_path):  # noqa: F811
         call_command("momo", "reconcile", "--unit", "NOPE")
     with pytest.raises(CommandError):
         call_command("momo", "reconcile", "--unit", "C001", "--user", "teller_a")
+
+
+def test_the_same_money_under_another_name_of_the_wallet_is_refused(world, credit, sim):  # noqa: F811
+    # The installation uses the simulator: its statement imported as "orange" too (a name of
+    # the same wallet) would park the unmatched money a second time (12 D / 372 C twice, and
+    # only one refund possible). Refused, nothing posted.
+    sim.server.inject(phone="+22376999999", amount=2_500)
+    rows = statement(sim, world)
+    assert services.statement_import(acting_user=world.users["manager_a"], provider="simulator",
+                                     unit=world.caisse_a, rows=rows) == {"unmatched": 1}
+    after = balances(world)
+    for name in ("orange", "moov"):
+        with pytest.raises(ApplicationError) as err:
+            services.statement_import(acting_user=world.users["manager_a"], provider=name,
+                                      unit=world.caisse_a, rows=rows)
+        assert err.value.status_code == 422
+        assert "provider" in err.value.fields
+    assert StatementLine.objects.count() == 1
+    assert balances(world) == after
+
+
+@pytest.mark.parametrize(("txn", "amount"), [("T" * 101, 2_500), ("", 2_500), ("T1", 0),
+                                             ("T2", -2_500)])
+def test_a_line_without_a_usable_txn_id_or_amount_is_a_422(world, credit, sim, txn, amount):  # noqa: F811
+    # A transaction id over the column's 100 characters was a database error (500) on
+    # PostgreSQL; an empty one made every later empty one "known" (its money never seen).
+    from jigi.channels.momo.providers.base import StatementRow
+
+    good = StatementRow(day=timezone.now().date().isoformat(), txn_id="OK1", order_id="",
+                        phone="+22376999999", amount=1_000, status="SUCCESS")
+    bad = StatementRow(day=good.day, txn_id=txn, order_id="", phone="", amount=amount,
+                       status="SUCCESS")
+    before = balances(world)
+    with pytest.raises(ApplicationError) as err:
+        services.statement_import(acting_user=world.users["manager_a"], provider="simulator",
+                                  unit=world.caisse_a, rows=[good, bad])
+    assert err.value.status_code == 422
+    assert "rows" in err.value.fields
+    assert not StatementLine.objects.exists()  # checked before anything is imported
+    assert balances(world) == before
+
+
+def test_two_imports_of_the_same_statement_at_once_count_it_once(world, credit, sim,  # noqa: F811
+                                                                 monkeypatch):
+    # The other import (a second click) writes the line between this one's check and its
+    # insert: the line is "known" here, not a 500, and the payment is posted once.
+    ask(world, credit, "ORD-R")
+    sim.server.settle("ORD-R", callbacks=0)
+    rows = statement(sim, world)
+    real = services._confirm
+
+    def racing(payment_id, answer, *, source):
+        outcome = real(payment_id, answer, source=source)
+        StatementLine.objects.create(
+            provider="simulator", statement_date=timezone.now().date(),
+            provider_txn_id=answer.txn_id, order_id="ORD-R", amount=answer.amount,
+            status="SUCCESS", payment_id=payment_id, resolution="fixed")
+        return outcome
+
+    monkeypatch.setattr(services, "_confirm", racing)
+    counts = services.statement_import(acting_user=world.users["manager_a"],
+                                       provider="simulator", unit=world.caisse_a, rows=rows)
+    assert counts == {"known": 1}
+    assert StatementLine.objects.count() == 1
+    assert MobileMoneyPayment.objects.get(order_id="ORD-R").status == PaymentStatus.SUCCEEDED
+    from jigi.savings.models import SavingsTransaction
+
+    assert SavingsTransaction.objects.filter(description__contains="ORD-R").count() == 1
+    book = Book.objects.get(unit=world.caisse_a)
+    assert unbalanced_entries(book) == []

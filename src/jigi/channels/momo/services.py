@@ -479,10 +479,16 @@ def statement_import(*, acting_user, provider: str, unit: Unit, rows: list[State
     by order_id. A success we never confirmed is applied now ("fixed"); a line matching no
     payment, or one that was refused, is "unmatched" (its money parked in suspense, listed for
     refund). Re-importing a statement changes nothing. Returns the count per resolution."""
-    if provider not in providers.NAMES:
+    # Only the names in use: the same wallet's statement imported under two names (the API's
+    # "simulator" and the screen's "orange") would park its unmatched money twice.
+    if provider not in providers.configured():
         raise invalid({"provider": _("Choose one of the allowed values.")})
     _require(acting_user, unit, MANAGER_ROLES,
              _("Unit not found."))
+    for row in rows:  # all checked before any is imported
+        if row.status == SUCCESS and not (0 < len(row.txn_id) <= 100 and row.amount > 0):
+            raise invalid({"rows": _("Every successful line needs its transaction id (at most "
+                                     "100 characters) and an amount above zero.")})
     counts: dict[str, int] = {}
     for row in rows:
         if row.status != SUCCESS:
@@ -504,15 +510,21 @@ def statement_import(*, acting_user, provider: str, unit: Unit, rows: list[State
             elif payment.status == PaymentStatus.SUCCEEDED and payment.amount == row.amount:
                 resolution = "matched"
             # else: refused (amount, target): its money already sits in suspense.
-        with transaction.atomic(durable=True):
-            if payment is None:
-                _suspense_post(unit, row.amount, row.txn_id, acting_user,
-                               gettext("Mobile money %(txn)s received, matches nothing")
-                               % {"txn": row.txn_id})
-            StatementLine.objects.create(
-                provider=provider, statement_date=date.fromisoformat(row.day),
-                provider_txn_id=row.txn_id, order_id=row.order_id[:64], phone=row.phone[:16],
-                amount=row.amount, status=row.status, payment=payment, resolution=resolution)
+        try:
+            with transaction.atomic(durable=True):
+                if payment is None:
+                    _suspense_post(unit, row.amount, row.txn_id, acting_user,
+                                   gettext("Mobile money %(txn)s received, matches nothing")
+                                   % {"txn": row.txn_id})
+                StatementLine.objects.create(
+                    provider=provider, statement_date=date.fromisoformat(row.day),
+                    provider_txn_id=row.txn_id, order_id=row.order_id[:64],
+                    phone=row.phone[:16], amount=row.amount, status=row.status,
+                    payment=payment, resolution=resolution)
+        except IntegrityError:
+            # The same statement imported at the same time (a second click): the other import
+            # wrote this line first; its suspense entry, if any, is this one's (rolled back).
+            resolution = "known"
         counts[resolution] = counts.get(resolution, 0) + 1
     return counts
 
