@@ -143,3 +143,13 @@ def test_reconciliation_screen(world, credit, sim, client_for):  # noqa: F811
     teller = client_for("teller_a").post("/channels/momo/report/import/",
                                          {"day": day, "unit": world.caisse_a.pk})
     assert teller.status_code == 403
+
+
+def test_import_screen_with_a_unit_that_is_not_a_number_is_a_404(world, credit, sim,  # noqa: F811
+                                                                 client_for):
+    manager = client_for("manager_a")
+    for unit in ("abc", "-1", "1.5"):
+        answer = manager.post("/channels/momo/report/import/",
+                              {"day": timezone.localdate().isoformat(), "unit": unit})
+        assert answer.status_code == 404
+    assert not StatementLine.objects.exists()

@@ -114,7 +114,8 @@ def report(request):
 @require_POST
 def statement_import(request):
     day = _day(request.POST.get("day", ""))
-    unit = Unit.objects.filter(pk=request.POST.get("unit") or 0).first()
+    unit_id = request.POST.get("unit", "")
+    unit = Unit.objects.filter(pk=int(unit_id)).first() if unit_id.isdigit() else None
     try:
         if unit is None:
             raise NotFound("unit_not_found", "?")
