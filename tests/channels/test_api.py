@@ -178,13 +178,28 @@ def test_preference_set_by_counter_staff(world, member):
     assert r.status_code == 404
 
 
+def _network_admin(world):
+    from django.contrib.auth import get_user_model
+
+    from jigi.orgs.models import Role
+    from jigi.orgs.services import role_grant
+
+    user = get_user_model().objects.create_user("network_admin", password="x-Pass-12345")
+    role_grant(user=user, organisation=world.orgs.kondo, role=Role.NETWORK_ADMIN)
+    return user
+
+
 def test_budget_set_by_a_manager_only(world):
     r = client.put("/channels/sms/budgets/KONDO/2026-03", json={"amount": 50_000},
-                   user=world.users["manager_a"])
+                   user=_network_admin(world))
     assert r.status_code == 200
     assert SmsBudget.objects.get(organisation=world.orgs.kondo).amount == 50_000
     assert client.put("/channels/sms/budgets/KONDO/2026-03", json={"amount": 1},
                       user=world.users["teller_a"]).status_code == 403
+    # A caisse manager reads the network's cost report but does not set the budget every
+    # caisse shares.
+    assert client.put("/channels/sms/budgets/KONDO/2026-03", json={"amount": 1},
+                      user=world.users["manager_a"]).status_code == 403
     assert client.put("/channels/sms/budgets/KONDO/2026-03", json={"amount": 1},
                       user=world.users["auditor"]).status_code == 403
     # Another organisation's budget: not even visible.

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jigi.channels.models import OutboundMessage, SmsBudget
 from jigi.channels.outbox import message_queue
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.urls("tests.channels.urls")
 
@@ -95,9 +96,21 @@ def test_gateway_form_post_over_http(world, client, settings):
 
 
 def test_a_manager_sets_the_monthly_budget_on_the_report_page(world, client_for):
+    from django.contrib.auth import get_user_model
+
+    from jigi.orgs.models import Role
+    from jigi.orgs.services import role_grant
+
     month = timezone.localdate().strftime("%Y-%m")
     url = reverse("web:channels_report")
-    c = client_for("manager_a")
+    # A caisse manager reads the report, but the budget is the network's to set.
+    caisse_manager = client_for("manager_a")
+    assert 'id="budget-form"' not in caisse_manager.get(url).content.decode()
+    assert caisse_manager.post(url, {"month": month, "organisation": "KONDO",
+                                     "amount": "1"}).status_code == 403
+    admin = get_user_model().objects.create_user("network_admin", password=PASSWORD)
+    role_grant(user=admin, organisation=world.orgs.kondo, role=Role.NETWORK_ADMIN)
+    c = client_for("network_admin")
     assert 'id="budget-form"' in c.get(url).content.decode()
     r = c.post(url, {"month": month, "organisation": "KONDO", "amount": "50 000"})
     assert r.status_code == 302

@@ -148,9 +148,8 @@ def budget_set(request: HttpRequest, code: str, month: str, payload: BudgetIn):
                                             or organisation.pk in scope.organisation_ids)
     if not visible:
         raise NotFound("organisation_not_found", _("Organisation not found."))
-    managers = selectors.REPORT_ROLES - {str(r) for r in READ_ONLY_ROLES}
-    if not scope.is_superuser and organisation.pk not in {
-            g.organisation_id for g in scope.grants if g.role in managers}:
+    settable = selectors.budget_organisation_ids(request.user)
+    if settable is not None and organisation.pk not in settable:
         raise Forbidden("forbidden", _("Only a manager sets the SMS budget."))
     budget = services.sms_budget_set(organisation=organisation, month=_month(month),
                                      amount=payload.amount, acting_user=request.user)

@@ -55,6 +55,16 @@ def organisations_for_user(user, *, roles: set[str] | frozenset[str] | None = No
     return orgs
 
 
+def budget_organisation_ids(user) -> set[int] | None:
+    """The organisations whose monthly SMS budget the user sets (None: all, a superuser): a
+    managing role held for the whole organisation. A caisse or mutual manager reads the
+    organisation's cost report but does not set the budget every caisse shares."""
+    scope = user_scope(user)
+    if scope.is_superuser:
+        return None
+    return scope.org_wide_ids(write=True, roles=set(REPORT_ROLES))
+
+
 def phone_filter(text: str) -> Q:
     """A full number in any Malian writing ("76 12 34 56") matches exactly; a few digits
     match anywhere in the number."""

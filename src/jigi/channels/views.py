@@ -93,13 +93,9 @@ def send_now(request):
 
 def _budget_organisations(user) -> list[Organisation]:
     """The organisations whose SMS budget the user sets (managers and administrators)."""
-    scope = user_scope(user)
     qs = Organisation.objects.order_by("code")
-    if scope.is_superuser:
-        return list(qs)
-    managers = selectors.REPORT_ROLES - {str(r) for r in READ_ONLY_ROLES}
-    return list(qs.filter(pk__in={g.organisation_id for g in scope.grants
-                                  if g.role in managers}))
+    ids = selectors.budget_organisation_ids(user)
+    return list(qs if ids is None else qs.filter(pk__in=ids))
 
 
 @login_required
