@@ -56,7 +56,9 @@ def test_templates_command_lists_encodings():
 @pytest.mark.parametrize("args", [("report", "--month", "March"), ("report", "--month",
                                                                     "2026-03", "--org", "X"),
                                   ("reminders", "--as-of", "yesterday"),
-                                  ("reminders", "--days", "99")])
+                                  ("reminders", "--days", "99"),
+                                  ("reminders", "--days", "-1"),
+                                  ("outbox", "--limit", "-5"), ("send", "--limit", "0")])
 def test_bad_input_exits_2(world, args):
     with pytest.raises(CommandError) as exc:
         run(*args)

@@ -57,6 +57,8 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(data, ensure_ascii=False, default=str))
 
     def handle(self, *args: Any, action: str, **o: Any) -> None:
+        if o.get("limit") is not None and o["limit"] < 1:
+            raise CommandError("--limit must be 1 or more", returncode=2)
         getattr(self, f"do_{action}")(**o)
 
     def do_send(self, *, limit: int | None, reports: bool, **_: Any) -> None:
