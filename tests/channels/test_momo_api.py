@@ -78,11 +78,13 @@ def test_poll_statement_and_refund_endpoints(world, credit, sim, client_for):  #
     day = timezone.now().date().isoformat()
     rows = [{"date": r.day, "txnid": r.txn_id, "order_id": r.order_id, "msisdn": r.phone,
              "amount": r.amount, "status": r.status} for r in sim.server.statement(day)]
-    body = json.dumps({"provider": "simulator", "unit_id": world.caisse_a.pk, "rows": rows})
+    # No provider named: the configured Orange side's ("simulator" here).
+    body = json.dumps({"unit_id": world.caisse_a.pk, "rows": rows})
     assert teller.post(f"{API}/statements", body, content_type="application/json"
                        ).status_code == 403
     imported = manager.post(f"{API}/statements", body, content_type="application/json")
     assert imported.json() == {"matched": 1, "unmatched": 1}
+    assert set(StatementLine.objects.values_list("provider", flat=True)) == {"simulator"}
     line = StatementLine.objects.get(resolution="unmatched")
     refund = manager.post(f"{API}/refunds", json.dumps({"line_id": line.pk}),
                           content_type="application/json")

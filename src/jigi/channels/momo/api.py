@@ -18,7 +18,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from jigi.channels.models import MobileMoneyPayment, StatementLine
-from jigi.channels.momo import selectors, services
+from jigi.channels.momo import providers, selectors, services
 from jigi.channels.momo.providers.base import StatementRow
 from jigi.core.cleaning import invalid
 from jigi.core.errors import NotFound
@@ -84,7 +84,7 @@ def callback(request: HttpRequest, order_id: str, sig: str = ""):
 
 
 class StatementIn(Schema):
-    provider: str = "simulator"
+    provider: str = ""  # empty: the Orange side's configured provider
     unit_id: int
     rows: list[dict]
 
@@ -101,7 +101,8 @@ def statement_import(request: HttpRequest, payload: StatementIn):
                              status=str(r["status"]).upper()) for r in payload.rows]
     except (KeyError, ValueError, TypeError):
         raise invalid({"rows": "date, txnid, amount and status on every row."}) from None
-    return services.statement_import(acting_user=request.user, provider=payload.provider,
+    return services.statement_import(acting_user=request.user,
+                                     provider=payload.provider or providers.config()["provider"],
                                      unit=unit, rows=rows)
 
 
