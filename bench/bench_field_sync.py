@@ -8,7 +8,7 @@ organisations, caisses A and B, the personas) and a women's group of caisse A wi
 members, each with a disbursed group loan and a savings account, built through the services
 (tests/channels/test_field_support.py). The clock is set to 12 May 2026 (the group's first
 meeting). Then, timed, through the HTTP API (Django test client, session of the loan officer,
-/api/v1/field/sync as mounted by tests/channels/test_field_urls.py):
+/api/v1/field/sync):
 1. one batch of `--items` records (half repayments, half savings deposits, spread over the
    members): each its own transaction, loan locked, allocation, journal entry, receipt;
 2. the same batch again (an officer who never got the answer): all duplicates, nothing posted;
@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -29,15 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-JIGI = str(Path(sys.executable).with_name("jigi"))
 
-
-def setup_django(path: Path) -> None:
-    os.environ["JIGI_DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jigi.settings")
-    import django
-
-    django.setup()
+from bench.http_load import fresh_sqlite  # noqa: E402
 
 
 def batch(members, n: int) -> list[dict]:
@@ -57,15 +48,7 @@ def main() -> None:
     parser.add_argument("--database", default="/tmp/jigi-bench-field.sqlite3")
     parser.add_argument("--profile", action="store_true", help="cProfile the first batch")
     args = parser.parse_args()
-    path = Path(args.database)
-    template = path.with_suffix(".template.sqlite3")
-    if not template.exists():
-        subprocess.run([JIGI, "migrate", "-v0"], check=True,
-                       env=dict(os.environ, JIGI_DATABASE_URL=f"sqlite:///{template}"))
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    shutil.copy(template, path)
-    setup_django(path)
+    fresh_sqlite(Path(args.database))
 
     import time_machine
     from django.test import Client, override_settings
@@ -76,7 +59,7 @@ def main() -> None:
     from tests.conftest import build_world
 
     with time_machine.travel("2026-05-12 09:00:00+00:00", tick=True), override_settings(
-            ROOT_URLCONF="tests.channels.test_field_urls", ALLOWED_HOSTS=["*"]):
+            ALLOWED_HOSTS=["*"]):
         t0 = time.perf_counter()
         world = build_world()
         field = field_world(world, members=args.members, borrowers=args.members, saved=0,

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -27,16 +25,11 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-JIGI = str(Path(sys.executable).with_name("jigi"))
+sys.path.insert(0, str(ROOT))
+
+from bench.http_load import fresh_sqlite  # noqa: E402
+
 AS_OF = date(2026, 3, 9)
-
-
-def setup_django(path: Path) -> None:
-    os.environ["JIGI_DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jigi.settings")
-    import django
-
-    django.setup()
 
 
 def build(n: int) -> None:
@@ -76,15 +69,7 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=10_000)
     parser.add_argument("--database", default="/tmp/jigi-bench-sms.sqlite3")
     args = parser.parse_args()
-    path = Path(args.database)
-    template = path.with_suffix(".template.sqlite3")
-    if not template.exists():
-        subprocess.run([JIGI, "migrate", "-v0"], check=True,
-                       env=dict(os.environ, JIGI_DATABASE_URL=f"sqlite:///{template}"))
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    shutil.copy(template, path)
-    setup_django(path)
+    fresh_sqlite(Path(args.database))
 
     from jigi.channels.models import OutboundMessage
     from jigi.channels.sender import sms_send_queued

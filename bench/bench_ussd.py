@@ -8,8 +8,7 @@
    loans, mutuals), then ANALYZE; `--reuse` keeps the database of an earlier run;
 2. up to 500 demo members alone on their phone get a USSD PIN and a language (half French,
    half Bambara; the PIN hashed as the counter screen does);
-3. `jigi serve` on port 8796 (the gateway is mounted through tests/channels/ussd_urls.py
-   when jigi/web/urls.py does not include it yet);
+3. `jigi serve` on port 8796 (jigi/web/urls.py mounts the gateway first);
 4. `--clients` threads, each with its own connection, run `--flows` whole sessions one after
    the other as a phone would: dial, PIN, savings, back, next instalment, back, mutual, back,
    receipts, back, quit (11 gateway requests a session; a member who receives a reply types
@@ -56,15 +55,6 @@ PIN = "2580"
 FLOW = [("dial", None), ("pin", PIN), ("savings", "1"), ("back", "0"), ("loan", "2"),
         ("back", "0"), ("mutual", "3"), ("back", "0"), ("receipts", "4"), ("back", "0"),
         ("quit", "0")]
-
-
-def _settings_dir() -> str:
-    """A settings module that mounts the gateway when jigi/web/urls.py does not yet."""
-    folder = Path(tempfile.mkdtemp(prefix="jigi-ussd-bench-"))
-    (folder / "jigi_bench_ussd_settings.py").write_text(
-        "from jigi.settings import *  # noqa: F403\n"
-        "ROOT_URLCONF = 'tests.channels.ussd_urls'\n")
-    return str(folder)
 
 
 def _prepare(env: dict[str, str], members: int, reuse: bool) -> None:
@@ -178,8 +168,6 @@ def main() -> None:
     print(f"{len(phones)} members with a PIN, {args.clients} sessions at once, "
           f"{args.flows} sessions each, {len(FLOW)} replies a session")
 
-    env = dict(env, DJANGO_SETTINGS_MODULE="jigi_bench_ussd_settings",
-               PYTHONPATH=os.pathsep.join([_settings_dir(), str(ROOT), str(ROOT / "src")]))
     with served(env, port=PORT, workers=args.workers, threads=args.threads,
                 log_name="jigi-bench-ussd.log") as server:
         _lat, _took, errors = _run(PORT, phones, args.clients, 1, warm=True)

@@ -1,10 +1,11 @@
-"""What the HTTP benchmarks share: a fresh PostgreSQL database, a set-up run in a child
-process, `jigi serve` started and stopped, and N client threads timing their requests."""
+"""What the benchmarks share: a fresh PostgreSQL database or SQLite file, a set-up run in a
+child process, `jigi serve` started and stopped, and N client threads timing their requests."""
 
 from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,23 @@ def fresh_postgres(db: str) -> tuple[str, dict[str, str]]:
     env = dict(os.environ, JIGI_DATABASE_URL=url, JIGI_DB_CONN_MAX_AGE="60")
     subprocess.run([JIGI, "migrate", "-v0"], env=env, check=True)
     return url, env
+
+
+def fresh_sqlite(path: Path) -> None:
+    """A migrated SQLite file at `path` (copied from a template migrated once beside it: the
+    migrations take longer than most benches), and Django set up on it in this process."""
+    template = path.with_suffix(".template.sqlite3")
+    if not template.exists():
+        subprocess.run([JIGI, "migrate", "-v0"], check=True,
+                       env=dict(os.environ, JIGI_DATABASE_URL=f"sqlite:///{template}"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copy(template, path)
+    os.environ["JIGI_DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jigi.settings")
+    import django
+
+    django.setup()
 
 
 def setup_in_child(env: dict[str, str], code: str) -> list[str]:

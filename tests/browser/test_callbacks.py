@@ -10,7 +10,7 @@ from jigi.channels.models import CallbackRequest
 from jigi.channels.ussd.services import ussd_callback_request
 from tests.people.factories import register
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.channels.urls")]
+pytestmark = pytest.mark.browser
 
 
 def test_a_teller_sees_a_request_and_marks_it_handled(world, login, page):

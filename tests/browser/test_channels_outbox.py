@@ -1,9 +1,6 @@
 """The SMS outbox in a real browser: a caisse manager searches a member's phone (htmx redraws
 the table), sends the waiting messages through the simulator and sees them delivered, then
-opens the cost report.
-
-Uses tests/channels/urls.py until jigi/web/urls.py includes jigi.channels.urls (then the mark
-below can go)."""
+opens the cost report."""
 
 from __future__ import annotations
 
@@ -13,7 +10,7 @@ from playwright.sync_api import expect
 from jigi.channels.models import OutboundMessage
 from jigi.channels.outbox import message_queue
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.channels.urls")]
+pytestmark = pytest.mark.browser
 
 
 def test_manager_searches_sends_and_reads_the_costs(world, login, page):

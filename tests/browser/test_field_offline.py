@@ -13,7 +13,7 @@ from jigi.channels.models import SyncItem
 from jigi.credit.models import LoanTransaction
 from tests.channels.test_field_support import field_world
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.channels.test_field_urls")]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture

@@ -1,10 +1,7 @@
 """Pay by mobile money in a real browser: a teller asks a member's wallet for a savings
 deposit (htmx shows the pending card), the member pays (the simulator settles, its callback
 lost), the teller checks now and sees it paid; a manager imports the day's statement and
-refunds money that matches nothing.
-
-Uses tests/channels/momo_urls.py until jigi/web/urls.py includes jigi.channels.momo.urls and
-jigi/api.py mounts the router (then the mark below can go)."""
+refunds money that matches nothing."""
 
 from __future__ import annotations
 
@@ -16,7 +13,7 @@ from jigi.channels.models import MobileMoneyPayment, Refund
 from tests.channels.momo_helpers import sim  # noqa: F401
 from tests.credit.conftest import credit, today  # noqa: F401
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.channels.momo_urls")]
+pytestmark = pytest.mark.browser
 
 
 def test_teller_asks_the_wallet_and_manager_reconciles(world, credit, sim, login, page):  # noqa: F811

@@ -11,7 +11,7 @@ from jigi.channels.ussd import pins
 from jigi.channels.ussd.services import GatewayRequest, ussd_answer
 from tests.people.factories import register
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.channels.ussd_urls")]
+pytestmark = pytest.mark.browser
 
 
 def test_a_teller_sets_the_pin_and_language_and_the_member_uses_it(world, login, page):

@@ -16,7 +16,6 @@ from jigi.core.audit import AuditEvent
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
 from jigi.people.models import Person
 
-pytestmark = pytest.mark.urls("tests.channels.urls")
 URL = "web:channels_callbacks"
 
 

@@ -13,8 +13,6 @@ from jigi.channels.field import services
 from jigi.channels.models import FieldCashCount, SyncItem
 from tests.channels.test_field_support import field_world
 
-pytestmark = pytest.mark.urls("tests.channels.test_field_urls")
-
 
 @pytest.fixture
 def field(world, time_machine):

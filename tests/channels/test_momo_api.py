@@ -1,11 +1,9 @@
-"""Mobile-money API and screens (mounted by tests.channels.momo_urls until the project
-includes them)."""
+"""Mobile-money API and screens."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -13,7 +11,6 @@ from jigi.channels.models import MobileMoneyPayment, PaymentStatus, StatementLin
 from tests.channels.momo_helpers import sim, split_notif_url  # noqa: F401
 from tests.credit.conftest import credit, today  # noqa: F401
 
-pytestmark = pytest.mark.urls("tests.channels.momo_urls")
 API = "/api/v1/channels/momo"
 
 

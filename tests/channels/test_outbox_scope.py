@@ -203,7 +203,6 @@ def test_the_cost_report_stays_per_organisation(box, world):
 # --- the web page and the API -------------------------------------------------------------------
 
 
-@pytest.mark.urls("tests.channels.urls")
 def test_the_outbox_page_shows_a_teller_her_caisse_only(box, world, client_for):
     r = client_for("teller_a").get(reverse("web:channels_outbox"))
     assert r.status_code == 200
@@ -223,12 +222,10 @@ def test_the_outbox_page_shows_a_teller_her_caisse_only(box, world, client_for):
         assert box[name].text in body, name
 
 
-@pytest.mark.urls("tests.channels.urls")
 def test_the_outbox_page_refuses_clinic_staff(box, client_for):
     assert client_for("clinic").get(reverse("web:channels_outbox")).status_code == 403
 
 
-@pytest.mark.urls("tests.channels.urls")
 def test_the_api_lists_a_teller_her_caisse_only_and_404s_the_rest(box, world, client_for):
     teller = client_for("teller_a")
     r = teller.get("/api/v1/channels/sms/outbox?limit=200")

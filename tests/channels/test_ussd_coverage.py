@@ -11,8 +11,6 @@ from jigi.health.setup import health_setup
 from jigi.people.models import Person
 from tests.health.conftest import TODAY, make_coverage, make_family, month_end
 
-pytestmark = pytest.mark.urls("tests.channels.ussd_urls")
-
 URL = "/channels/ussd/gateway/"
 PHONE = "+22366112233"
 

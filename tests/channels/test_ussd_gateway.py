@@ -18,8 +18,6 @@ from jigi.credit.models import LoanTransaction, LoanTxKind
 from jigi.people.models import Membership, Person
 from jigi.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 
-pytestmark = pytest.mark.urls("tests.channels.ussd_urls")
-
 URL = "/channels/ussd/gateway/"
 PHONE = "+22376123456"
 PIN = "2580"

@@ -15,8 +15,6 @@ from jigi.core.errors import ApplicationError
 from jigi.core.models import AuditEvent
 from jigi.people.models import Membership, Person
 
-pytestmark = pytest.mark.urls("tests.channels.ussd_urls")
-
 
 @pytest.fixture
 def awa(world):

@@ -1,19 +1,15 @@
-"""The SMS screens (through tests/channels/urls.py until jigi/web/urls.py includes them) and
-the gateway's delivery-report URL over real HTTP form posts."""
+"""The SMS screens and the gateway's delivery-report URL over real HTTP form posts."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from jigi.channels.models import OutboundMessage, SmsBudget
 from jigi.channels.outbox import message_queue
 from tests.conftest import PASSWORD
-
-pytestmark = pytest.mark.urls("tests.channels.urls")
 
 
 def queue(org, phone="+22376000001", text="Bonjour", purpose="campaign_message", unit=None):

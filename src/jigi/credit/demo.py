@@ -61,8 +61,8 @@ from jigi.credit.services.applications import terms_for
 from jigi.credit.setup import kondo_loan_products_seed
 from jigi.credit.teg import DEFAULT_USURY_CAPS, teg_of_schedule, usury_cap_on
 from jigi.credit.teg import UsuryCap as CapRow
-from jigi.demo.bulk import bulk_insert
-from jigi.ledger.models import Account, AccountBalance, Book, JournalEntry, JournalLine
+from jigi.demo.bulk import balances_add, bulk_insert
+from jigi.ledger.models import Account, Book, JournalEntry, JournalLine
 from jigi.orgs.models import Organisation, Unit
 from jigi.people.models import Membership, MembershipStatus, Person
 from jigi.savings.models import (
@@ -844,14 +844,7 @@ def _write(b: Builder) -> dict[str, Any]:
 
     bulk_insert(JournalLine, ["entry_id", "book_id", "value_date", "account_id", "side",
                               "amount", "subledger"], line_rows())
-    table = connection.ops.quote_name(AccountBalance._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (book_id, account_id, debit, credit) "  # noqa: S608
-            f"VALUES (%s, %s, %s, %s) ON CONFLICT (book_id, account_id) DO UPDATE SET "
-            f"debit = {table}.debit + excluded.debit, "
-            f"credit = {table}.credit + excluded.credit",
-            [(bk, ac, d, cr) for (bk, ac), (d, cr) in sorted(totals.items())])
+    balances_add(totals)
 
     def entry(c: int, day: date, kind: str) -> int:
         return entry_of[(c, _month(day), kind)]

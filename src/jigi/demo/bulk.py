@@ -136,6 +136,19 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return moment
 
 
+def balances_add(totals: dict[tuple[int, int], list[int]]) -> None:
+    """Add each (book id, account id) -> [debit, credit] to the account balances (created when
+    missing), as entry_post does for one entry, for the whole of a bulk load at once."""
+    table = connection.ops.quote_name(AccountBalance._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (book_id, account_id, debit, credit) "  # noqa: S608
+            f"VALUES (%s, %s, %s, %s) ON CONFLICT (book_id, account_id) DO UPDATE SET "
+            f"debit = {table}.debit + excluded.debit, "
+            f"credit = {table}.credit + excluded.credit",
+            [(b, a, d, c) for (b, a), (d, c) in sorted(totals.items())])
+
+
 class BulkLedger:
     """Balanced entries gathered in memory, written in bulk with their numbers, lines and
     account balances (what entry_post writes, for thousands of entries at once)."""
@@ -175,14 +188,7 @@ class BulkLedger:
                 lines.append((entry_id, book, day, account, ln.side, ln.amount, ln.subledger))
         bulk_insert(JournalLine, ["entry_id", "book_id", "value_date", "account_id", "side",
                                   "amount", "subledger"], lines)
-        table = connection.ops.quote_name(AccountBalance._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {table} (book_id, account_id, debit, credit) "  # noqa: S608
-                f"VALUES (%s, %s, %s, %s) ON CONFLICT (book_id, account_id) DO UPDATE SET "
-                f"debit = {table}.debit + excluded.debit, "
-                f"credit = {table}.credit + excluded.credit",
-                [(b, a, d, c) for (b, a), (d, c) in sorted(totals.items())])
+        balances_add(totals)
         counters.save()
         return {r[0]: pk for r, pk in zip(rows, ids, strict=True)}
 

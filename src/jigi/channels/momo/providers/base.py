@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 
 class ProviderError(Exception):
     """The provider could not be reached or refused the call (network, 4xx/5xx)."""
+
+
+def http_call(method: str, url: str, *, body: bytes | None, headers: dict[str, str],
+              timeout: float) -> bytes:
+    """One HTTP call to a provider: the answer's body, or ProviderError for a bad URL, an
+    unreachable host or a 4xx/5xx answer (with the start of its body)."""
+    if not url.startswith(("http://", "https://")):
+        raise ProviderError(f"bad provider URL {url!r}")
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+            return resp.read()
+    except urllib.error.HTTPError as exc:
+        raise ProviderError(f"{exc.code} {exc.read()[:200]!r}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise ProviderError(str(exc)) from exc
 
 
 # Final and intermediate statuses, as Orange names them; other providers map to these.

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 from jigi.channels.momo.providers.base import (
@@ -34,6 +32,7 @@ from jigi.channels.momo.providers.base import (
     StatementRow,
     TxStatus,
     WebPayment,
+    http_call,
 )
 
 PATH_TRANSFER = "transfer"
@@ -82,20 +81,10 @@ class MoovProvider:
 
     def _call(self, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
         url = f"{self.base_url}/{path}"
-        if not url.startswith(("http://", "https://")):
-            raise ProviderError(f"bad provider URL {url!r}")
-        body = json.dumps(data).encode() if data is not None else None
-        req = urllib.request.Request(  # noqa: S310
-            url, data=body, method=method,
-            headers={"Authorization": f"Basic {self._basic}", "Accept": "application/json",
-                     "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raise ProviderError(f"{exc.code} {exc.read()[:200]!r}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise ProviderError(str(exc)) from exc
+        raw = http_call(method, url, body=json.dumps(data).encode() if data is not None else None,
+                        headers={"Authorization": f"Basic {self._basic}",
+                                 "Accept": "application/json",
+                                 "Content-Type": "application/json"}, timeout=self.timeout)
         try:
             answer = json.loads(raw or b"null")
         except ValueError as exc:

@@ -15,9 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import Any
 
 from jigi.channels.momo.providers.base import (
@@ -25,6 +22,7 @@ from jigi.channels.momo.providers.base import (
     StatementRow,
     TxStatus,
     WebPayment,
+    http_call,
 )
 
 
@@ -48,16 +46,7 @@ class OrangeProvider:
 
     def _call(self, method: str, url: str, *, body: bytes | None = None,
               headers: dict[str, str]) -> Any:
-        if not url.startswith(("http://", "https://")):
-            raise ProviderError(f"bad provider URL {url!r}")
-        req = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raise ProviderError(f"{exc.code} {exc.read()[:200]!r}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise ProviderError(str(exc)) from exc
+        raw = http_call(method, url, body=body, headers=headers, timeout=self.timeout)
         try:
             return json.loads(raw or b"null")
         except ValueError:

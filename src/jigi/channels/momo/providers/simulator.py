@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from jigi.channels.momo.providers.base import ProviderError, StatementRow
+from jigi.channels.momo.providers.base import StatementRow, http_call
 from jigi.channels.momo.providers.moov import MoovProvider
 from jigi.channels.momo.providers.orange import OrangeProvider
 
@@ -380,10 +380,6 @@ class MoovSimulatorProvider(MoovProvider):
         from jigi.channels.momo.providers.orange import parse_statement
 
         root = self.base_url.removesuffix(MOOV)
-        req = urllib.request.Request(  # noqa: S310
-            f"{root}/sim/statement?date={day}&format=csv&provider=moov")
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                return parse_statement(resp.read().decode())
-        except OSError as exc:
-            raise ProviderError(str(exc)) from exc
+        raw = http_call("GET", f"{root}/sim/statement?date={day}&format=csv&provider=moov",
+                        body=None, headers={}, timeout=self.timeout)
+        return parse_statement(raw.decode())
