@@ -223,6 +223,12 @@ class MobileMoneyPayment(models.Model):
             models.Index(fields=["provider", "provider_txn_id"]),
         ]
 
+    @property
+    def wallet(self) -> str:
+        from jigi.channels.momo.providers import wallet_label
+
+        return wallet_label(self.provider)
+
 
 class ProviderCallback(models.Model):
     """Every callback as received, verified or not, and what was done with it."""

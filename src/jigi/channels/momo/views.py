@@ -90,11 +90,7 @@ def _day(text: str) -> date:
 
 def _statement_providers() -> dict[str, str]:
     """The configured providers whose statement may be imported, with their wallet's name."""
-    conf = providers.config()
-    names = {conf["provider"]: "Orange Money"}
-    if conf["moov_provider"]:
-        names[conf["moov_provider"]] = "Moov Money"
-    return names
+    return {name: providers.wallet_label(name) for name in providers.configured()}
 
 
 def _report(request, day: date, status: int = 200, **extra):

@@ -36,8 +36,6 @@ DEFAULTS: dict[str, Any] = {
     "moov_partner_id": "jigi",
 }
 
-NAMES = ("orange", "simulator", "moov", "simulator-moov")
-
 _override: Provider | None = None
 
 
@@ -56,6 +54,11 @@ def configured() -> tuple[str, ...]:
 def is_moov(name: str) -> bool:
     """Whether the provider `name` pushes the payment to a Moov Money number."""
     return name in ("moov", "simulator-moov")
+
+
+def wallet_label(name: str) -> str:
+    """The wallet a provider's payments come from, as staff know it."""
+    return "Moov Money" if is_moov(name) else "Orange Money"
 
 
 def provider_for_phone(phone: str) -> str:
@@ -81,7 +84,7 @@ def get_provider(name: str | None = None) -> Provider:
         return cls(name=name, base_url=conf["base_url"], client_id=conf["client_id"],
                    client_secret=conf["client_secret"], merchant_key=conf["merchant_key"],
                    currency=conf["currency"], timeout=conf["timeout"])
-    if name in ("moov", "simulator-moov"):
+    if is_moov(name):
         from jigi.channels.momo.providers.moov import MoovProvider
         from jigi.channels.momo.providers.simulator import MoovSimulatorProvider
 
@@ -102,5 +105,5 @@ def use_provider(provider: Provider | None) -> None:
     _override = provider
 
 
-__all__ = ["NAMES", "Provider", "ProviderError", "config", "configured", "get_provider",
-           "is_moov", "provider_for_phone", "use_provider"]
+__all__ = ["Provider", "ProviderError", "config", "configured", "get_provider",
+           "is_moov", "provider_for_phone", "use_provider", "wallet_label"]
