@@ -75,12 +75,19 @@ def cob_run_task(run_id: int) -> None:
     cob_execute_celery(run=CobRun.objects.get(pk=run_id))
 
 
-def cob_execute_celery(*, run, progress=None, poll: float = 0.05):
+# A day whose partitions stop finishing this long is failed (and can be resumed), rather than
+# waited on for ever: the workers are down, or listen on another queue or broker.
+STALL_SECONDS = float(os.environ.get("JIGI_COB_STALL_SECONDS", "900"))
+
+
+def cob_execute_celery(*, run, progress=None, poll: float = 0.05,
+                       stall_seconds: float | None = None):
     """Like services.cob_execute, each day's partitions sent to the workers."""
     from jigi.cob import services
     from jigi.cob.models import CobRun, PartitionDay, RunStatus
 
     progress = progress or (lambda *a, **k: None)
+    stall_seconds = STALL_SECONDS if stall_seconds is None else stall_seconds
     caisses = services.caisses_of(run.organisation)
     services.system_user(run.organisation)
     try:
@@ -89,9 +96,14 @@ def cob_execute_celery(*, run, progress=None, poll: float = 0.05):
                        .values_list("caisse_id", flat=True))
             progress("day", day=day, total=len(caisses), done=len(done))
             services._beat(run, current_date=day, partitions_done=services.run_progress(run))
-            for caisse in caisses:
-                if caisse.pk not in done:
-                    cob_partition.delay(run.pk, caisse.pk, day.isoformat())
+            # A connection of its own to the broker configured now: the app's pool may have
+            # been made for another broker earlier in this process.
+            with app.connection_for_write() as conn:
+                for caisse in caisses:
+                    if caisse.pk not in done:
+                        cob_partition.apply_async((run.pk, caisse.pk, day.isoformat()),
+                                                  connection=conn)
+            last, moved_at = len(done), time.monotonic()
             while True:
                 n = PartitionDay.objects.filter(caisse__in=caisses, business_date=day).count()
                 progress("partitions", day=day, done=n)
@@ -100,6 +112,13 @@ def cob_execute_celery(*, run, progress=None, poll: float = 0.05):
                 error = CobRun.objects.filter(pk=run.pk).values_list("error", flat=True)[0]
                 if error:
                     raise RuntimeError(error)
+                if n > last:
+                    last, moved_at = n, time.monotonic()
+                elif time.monotonic() - moved_at > stall_seconds:
+                    raise RuntimeError(
+                        f"{day}: no partition finished in {stall_seconds:g} s "
+                        f"({n}/{len(caisses)} done); are Celery workers consuming queue "
+                        f"{app.conf.task_default_queue!r} on the configured broker?")
                 services._beat(run, partitions_done=services.run_progress(run))
                 time.sleep(poll)
             services.business_date_advance(run.organisation)
