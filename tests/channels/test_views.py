@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from jigi.channels.models import OutboundMessage, SmsBudget
 from jigi.channels.outbox import message_queue
-from tests.conftest import PASSWORD
+from jigi.orgs.models import Role
+from jigi.orgs.services import role_grant
+from tests.conftest import PASSWORD, _user
 
 
 def queue(org, phone="+22376000001", text="Bonjour", purpose="campaign_message", unit=None):
@@ -51,12 +53,32 @@ def test_outbox_refuses_a_user_without_a_staff_role(world, client, django_user_m
 
 def test_send_now_sends_and_receives_the_simulators_reports(world, client_for):
     for i in range(5):
-        queue(world.orgs.kondo, phone=f"+2237600000{i}")
+        queue(world.orgs.kondo, phone=f"+2237600000{i}", unit=world.caisse_a)
     r = client_for("manager_a").post(reverse("web:channels_send"))
     assert r.status_code == 302
     assert OutboundMessage.objects.filter(status="queued").count() == 0
     assert OutboundMessage.objects.filter(status__in=["delivered", "failed", "sent"]).count() == 5
     assert client_for("teller_a").post(reverse("web:channels_send")).status_code == 403
+
+
+def test_send_now_sends_only_what_the_manager_may_read(world, client_for):
+    """Caisse A's manager sends caisse A's messages; caisse B's, the network's and another
+    organisation's stay queued (and their budget unspent) until someone who holds them sends."""
+    mine = queue(world.orgs.kondo, phone="+22376000010", unit=world.caisse_a)
+    others = [queue(world.orgs.kondo, phone="+22376000011", unit=world.caisse_b),
+              queue(world.orgs.kondo, phone="+22376000012"),
+              queue(world.orgs.mtc, phone="+22376000013")]
+    assert client_for("manager_a").post(reverse("web:channels_send")).status_code == 302
+    mine.refresh_from_db()
+    assert mine.status != "queued"
+    assert [OutboundMessage.objects.get(pk=m.pk).status for m in others] == ["queued"] * 3
+    role_grant(user=_user("manager_b"), organisation=world.orgs.kondo,
+               role=Role.CAISSE_MANAGER, unit=world.caisse_b)
+    assert client_for("manager_b").post(reverse("web:channels_send")).status_code == 302
+    assert OutboundMessage.objects.get(pk=others[0].pk).status != "queued"
+    assert OutboundMessage.objects.get(pk=others[1].pk).status == "queued"
+    assert client_for("admin").post(reverse("web:channels_send")).status_code == 302
+    assert not OutboundMessage.objects.filter(status="queued").exists()
 
 
 def test_cost_report_page_and_csv(world, client_for):

@@ -86,14 +86,17 @@ def budget_left(organisation_ids: set[int], now: datetime) -> dict[int, int | No
             for org in organisation_ids}
 
 
-def _claim(limit: int, now: datetime, report: SendReport) -> list[OutgoingSms]:
+def _claim(limit: int, now: datetime, report: SendReport,
+           only: Q | None = None) -> list[OutgoingSms]:
     stale = now - timedelta(seconds=conf.sms_claim_timeout())
     price = conf.sms_part_price()
     with transaction.atomic(durable=True):
         # Organisations that cannot pay for one more part are left out of the query, so their
         # held messages do not fill every batch ahead of the others'.
-        orgs = set(OutboundMessage.objects.filter(status=MessageStatus.QUEUED)
-                   .values_list("organisation_id", flat=True).distinct())
+        queued = OutboundMessage.objects.filter(status=MessageStatus.QUEUED)
+        if only is not None:
+            queued = queued.filter(only)
+        orgs = set(queued.values_list("organisation_id", flat=True).distinct())
         # Two senders at once must not both spend the same remainder: the month's budget rows
         # are locked (by id) until this claim commits.
         list(SmsBudget.objects.select_for_update()
@@ -102,8 +105,7 @@ def _claim(limit: int, now: datetime, report: SendReport) -> list[OutgoingSms]:
         left = budget_left(orgs, now)
         broke = {org for org, amount in left.items() if amount is not None and amount < price}
         if broke:  # still said in the report: how many wait for each of them
-            waiting = (OutboundMessage.objects
-                       .filter(organisation_id__in=broke, status=MessageStatus.QUEUED)
+            waiting = (queued.filter(organisation_id__in=broke)
                        .values("organisation_id").annotate(n=Count("pk"))
                        .values_list("organisation_id", "n"))
             report.held_by_organisation.update(dict(waiting))
@@ -111,6 +113,8 @@ def _claim(limit: int, now: datetime, report: SendReport) -> list[OutgoingSms]:
               .filter(Q(sent_at__isnull=True) | Q(sent_at__lt=stale), status=MessageStatus.QUEUED)
               .exclude(organisation_id__in=broke)
               .order_by("created_at", "pk"))
+        if only is not None:
+            qs = qs.filter(only)
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         rows = list(qs.values_list("pk", "organisation_id", "person_id", "purpose", "phone",
@@ -194,14 +198,16 @@ def _release(ids: list[int], error: str) -> None:
 def sms_send_queued(*, limit: int = 1000, now: datetime | None = None,
                     backend: SmsBackend | None = None,
                     sleep: Callable[[float], None] = time.sleep,
-                    clock: Callable[[], float] = time.monotonic) -> SendReport:
+                    clock: Callable[[], float] = time.monotonic,
+                    only: Q | None = None) -> SendReport:
     """Send up to `limit` queued messages through the configured backend (see the module's
-    docstring). Safe to run from several processes at once; needs no worker."""
+    docstring). Safe to run from several processes at once; needs no worker. `only` limits the
+    claim to some messages (a caisse manager's button sends her caisse's, not the network's)."""
     now = now or timezone.now()
     backend = backend or _get_backend()
     report = SendReport(backend=backend.name)
     report.reports_applied += reports_sweep(now=now)
-    batch = _claim(limit, now, report)
+    batch = _claim(limit, now, report, only)
     rate = conf.sms_rate(backend.name)
     size = max(1, int(rate)) if rate else CHUNK * 4
     started = clock()
