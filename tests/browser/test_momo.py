@@ -1,7 +1,8 @@
 """Pay by mobile money in a real browser: a teller asks a member's wallet for a savings
 deposit (htmx shows the pending card), the member pays (the simulator settles, its callback
-lost), the teller checks now and sees it paid; a manager imports the day's statement and
-refunds money that matches nothing."""
+lost), the teller checks now and sees it paid; a manager imports the day's statement,
+refunds money that matches nothing and, the provider unable to refund, confirms the refund
+made on its portal."""
 
 from __future__ import annotations
 
@@ -52,10 +53,20 @@ def test_teller_asks_the_wallet_and_manager_reconciles(world, credit, sim, login
         page.click("#import-statement")
     expect(page.locator("#momo-imported")).to_be_visible()
     expect(page.locator("#unmatched")).to_contain_text("2500")
+    sim.server.state.refunds_down = True  # the provider cannot refund now: done on its portal
     with page.expect_navigation():
         page.locator("#unmatched button.refund").first.click()
     expect(page.locator("#momo-refunded")).to_be_visible()
-    assert Refund.objects.get().amount == 2_500
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.status) == (2_500, "requested")
+    row = page.locator("#refunds-waiting tr", has_text=refund.reference)
+    row.locator("input[name=provider_ref]").fill("OM-PORTAL-9")
+    with page.expect_navigation():
+        row.locator("button.confirm-refund").click()
+    expect(page.locator("#momo-confirmed")).to_contain_text(refund.reference)
+    expect(page.locator("#refunds")).to_contain_text("OM-PORTAL-9")
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_ref) == ("done", "OM-PORTAL-9")
 
 
 def test_a_moov_number_pays_from_moov_money(world, credit, sim, login, page):  # noqa: F811

@@ -87,6 +87,26 @@ def test_poll_statement_and_refund_endpoints(world, credit, sim, client_for):  #
                           content_type="application/json")
     assert refund.status_code == 201
     assert refund.json()["amount"] == 2_500
+    # Not confirmed by the provider (its call runs after commit): a manager confirms it.
+    reference = refund.json()["reference"]
+    waiting = manager.get(f"{API}/refunds", {"status": "requested"}).json()
+    assert [r["reference"] for r in waiting] == [reference]
+    assert client_for("teller_b").get(f"{API}/refunds").json() == []
+    assert manager.get(f"{API}/refunds", {"status": "lost"}).status_code == 422
+    confirm = f"{API}/refunds/{reference}/confirm"
+    blank = manager.post(confirm, json.dumps({"provider_ref": ""}),
+                         content_type="application/json")
+    assert blank.status_code == 422
+    assert "provider_ref" in blank.json()["fields"]
+    assert teller.post(confirm, json.dumps({"provider_ref": "OM-1"}),
+                       content_type="application/json").status_code == 403
+    done = manager.post(confirm, json.dumps({"provider_ref": "OM-1"}),
+                        content_type="application/json")
+    assert done.status_code == 200
+    assert (done.json()["status"], done.json()["provider_ref"]) == ("done", "OM-1")
+    assert manager.post(confirm, json.dumps({"provider_ref": "OM-1"}),
+                        content_type="application/json").status_code == 409
+    assert manager.get(f"{API}/refunds", {"status": "requested"}).json() == []
     bad = manager.post(f"{API}/statements", json.dumps(
         {"unit_id": world.caisse_a.pk, "rows": [{"txnid": "x"}]}),
         content_type="application/json")
@@ -139,6 +159,17 @@ def test_reconciliation_screen(world, credit, sim, client_for):  # noqa: F811
     assert b'id="momo-refunded"' in refunded.content
     again = manager.post(f"/channels/momo/report/refund/{line.pk}/", {"day": day})
     assert again.status_code == 409
+    reference = f"RF-{line.provider_txn_id}"
+    assert b'id="refunds-waiting"' in again.content
+    assert reference.encode() in again.content
+    confirm = f"/channels/momo/report/refund/{reference}/confirm/"
+    blank = manager.post(confirm, {"day": day, "provider_ref": ""})
+    assert blank.status_code == 422
+    assert b'id="momo-error"' in blank.content
+    confirmed = manager.post(confirm, {"day": day, "provider_ref": "OM-77"})
+    assert confirmed.status_code == 200
+    assert b'id="momo-confirmed"' in confirmed.content
+    assert b"OM-77" in confirmed.content
     teller = client_for("teller_a").post("/channels/momo/report/import/",
                                          {"day": day, "unit": world.caisse_a.pk})
     assert teller.status_code == 403

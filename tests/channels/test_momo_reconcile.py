@@ -201,3 +201,52 @@ def test_two_imports_of_the_same_statement_at_once_count_it_once(world, credit, 
     assert SavingsTransaction.objects.filter(description__contains="ORD-R").count() == 1
     book = Book.objects.get(unit=world.caisse_a)
     assert unbalanced_entries(book) == []
+
+
+def test_a_refund_made_on_the_portal_is_confirmed_with_its_reference(world, credit, sim):  # noqa: F811
+    """Orange has no refund call (and a Moov transfer may not answer): the refund stays
+    `requested` until a manager of the unit confirms it with the portal's reference. No money
+    moves then; every refusal leaves it as it was."""
+    from jigi.core.models import AuditEvent
+
+    sim.server.inject(phone="+22376999999", amount=2_500)
+    services.statement_import(acting_user=world.users["manager_a"], provider="simulator",
+                              unit=world.caisse_a, rows=statement(sim, world))
+    # The provider is asked after commit, which this test's transaction never reaches.
+    refund = services.refund_create(acting_user=world.users["manager_a"],
+                                    line=StatementLine.objects.get())
+    assert refund.status == "requested"
+    waiting = selectors.reconciliation_report(world.users["manager_a"], timezone.localdate())
+    assert [r.reference for r in waiting.refunds_waiting] == [refund.reference]
+    before = balances(world)
+
+    def refused(username, reference=refund.reference, provider_ref="OM-REF-1"):
+        with pytest.raises(ApplicationError) as err:
+            services.refund_confirm(acting_user=world.users[username], reference=reference,
+                                    provider_ref=provider_ref)
+        return err.value
+
+    assert refused("manager_a", provider_ref="  ").fields == {
+        "provider_ref": "Give the provider's transaction reference."}
+    assert "provider_ref" in refused("manager_a", provider_ref="X" * 65).fields
+    assert refused("teller_a").status_code == 403  # her caisse, not her role
+    assert refused("teller_b").status_code == 404  # another caisse
+    assert refused("mutual_manager").status_code == 404  # another organisation
+    assert refused("manager_a", reference="RF-NOPE").status_code == 404
+    assert Refund.objects.get().status == "requested"
+
+    done = services.refund_confirm(acting_user=world.users["manager_a"],
+                                   reference=refund.reference, provider_ref=" OM-REF-1 ")
+    done.refresh_from_db()
+    assert (done.status, done.provider_ref, done.settled_by) == (
+        "done", "OM-REF-1", world.users["manager_a"])
+    assert done.settled_at is not None
+    assert balances(world) == before
+    assert AuditEvent.objects.filter(event_type="channels.momo_refund_confirmed").count() == 1
+    again = refused("manager_a")
+    assert (again.status_code, again.code) == (409, "refund_settled")
+    report = selectors.reconciliation_report(world.users["manager_a"], timezone.localdate())
+    assert report.refunds_waiting == []
+    assert [r.status for r in report.refunds] == ["done"]
+    assert selectors.reconciliation_report(world.users["teller_b"],
+                                           timezone.localdate()).refunds == []

@@ -282,6 +282,13 @@ class Refund(models.Model):
     requested_at = models.DateTimeField(auto_now_add=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                      on_delete=models.PROTECT, related_name="+")
+    # A refund the provider's API cannot confirm (Orange Web Payment has no refund call; a
+    # Moov transfer that did not answer SUCCESS) is made on the merchant portal and confirmed
+    # here by a manager with the portal's transaction reference.
+    provider_ref = models.CharField(max_length=64, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ POST /payments/{order_id}/poll   ask the provider now
 POST /callback/{order_id} the provider's push (no auth, csrf-exempt; checked by notif_token)
 POST /statements          import a statement (JSON rows) and reconcile
 POST /refunds             refund an unmatched statement line or a refused payment
+GET  /refunds?status=     the refunds of the user's units (requested: waiting to be confirmed)
+POST /refunds/{reference}/confirm   a refund made on the provider's portal, with its reference
 """
 
 from __future__ import annotations
@@ -123,3 +125,30 @@ def refund_create(request: HttpRequest, payload: RefundIn):
     r = services.refund_create(acting_user=request.user, line=line, payment=payment)
     return Status(201, {"reference": r.reference, "amount": r.amount, "status": r.status,
                         "journal_entry": r.journal_entry_id})
+
+
+def refund_out(r) -> dict:
+    return {"reference": r.reference, "amount": r.amount, "phone": r.phone, "status": r.status,
+            "requested_at": r.requested_at.isoformat(), "provider_ref": r.provider_ref,
+            "settled_at": r.settled_at.isoformat() if r.settled_at else None,
+            "journal_entry": r.journal_entry_id}
+
+
+@router.get("/refunds", response=list[dict])
+def refunds_list(request: HttpRequest, status: str = ""):
+    qs = selectors.refunds_for_user(request.user).order_by("-requested_at", "-pk")
+    if status:
+        if status not in ("requested", "done", "failed"):
+            raise invalid({"status": "requested, done or failed."})
+        qs = qs.filter(status=status)
+    return [refund_out(r) for r in qs[:500]]
+
+
+class RefundConfirmIn(Schema):
+    provider_ref: str
+
+
+@router.post("/refunds/{reference}/confirm", response=dict)
+def refund_confirm(request: HttpRequest, reference: str, payload: RefundConfirmIn):
+    return refund_out(services.refund_confirm(acting_user=request.user, reference=reference,
+                                              provider_ref=payload.provider_ref))

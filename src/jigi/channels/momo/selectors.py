@@ -44,6 +44,7 @@ class DayReport:
     succeeded_not_on_statement: list[MobileMoneyPayment] = field(default_factory=list)
     unmatched: list[StatementLine] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
+    refunds_waiting: list[Refund] = field(default_factory=list)
 
 
 def reconciliation_report(user, day: date) -> DayReport:
@@ -72,6 +73,14 @@ def reconciliation_report(user, day: date) -> DayReport:
     report.succeeded_not_on_statement = [p for p in payments if p.status ==
                                          PaymentStatus.SUCCEEDED and p.pk not in on_statement]
     report.unmatched = [ln for ln in visible if ln.resolution == "unmatched"]
-    report.refunds = list(Refund.objects.filter(requested_at__date=day).filter(
-        scope.unit_q("journal_entry__book__unit__")).order_by("pk"))
+    report.refunds = list(refunds_for_user(user).filter(requested_at__date=day)
+                          .order_by("pk"))
+    report.refunds_waiting = list(refunds_for_user(user).filter(status="requested")
+                                  .order_by("requested_at", "pk")[:100])
     return report
+
+
+def refunds_for_user(user) -> QuerySet[Refund]:
+    """Refunds posted in the books of the user's units (whatever the day)."""
+    return (Refund.objects.select_related("journal_entry__book__unit")
+            .filter(user_scope(user).unit_q("journal_entry__book__unit__")))

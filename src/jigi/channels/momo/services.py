@@ -600,4 +600,33 @@ def _send_refund(refund_id: int, provider: str) -> None:
                                                      phone=refund.phone, amount=refund.amount)
     except ProviderError:
         status = "requested"
-    Refund.objects.filter(pk=refund_id, status="requested").update(status=status)
+    Refund.objects.filter(pk=refund_id, status="requested").update(
+        status=status, settled_at=timezone.now() if status == "done" else None)
+
+
+def refund_confirm(*, acting_user, reference: Any, provider_ref: Any) -> Refund:
+    """A refund still `requested` (made by hand on the provider's merchant portal: Orange has
+    no refund call, a Moov transfer may not have answered) confirmed `done` by a manager of
+    the unit that holds its entry, with the portal's transaction reference. Moves no money:
+    the refund's entry was posted when it was requested."""
+    reference = clean_text(reference, "reference", max_len=64)
+    ref = clean_text(provider_ref, "provider_ref", max_len=64)
+    if not ref:
+        raise invalid({"provider_ref": _("Give the provider's transaction reference.")})
+    found = (Refund.objects.select_related("journal_entry__book__unit")
+             .filter(reference=reference).first())
+    if found is None:
+        raise NotFound("refund_not_found", _("Refund not found."))
+    unit = found.journal_entry.book.unit
+    _require(acting_user, unit, MANAGER_ROLES, _("Refund not found."))
+    with transaction.atomic(durable=True):
+        refund = Refund.objects.select_for_update().get(pk=found.pk)
+        if refund.status != "requested":
+            raise conflict("refund_settled", _("This refund is already confirmed."))
+        refund.status, refund.provider_ref = "done", ref
+        refund.settled_at, refund.settled_by = timezone.now(), acting_user
+        refund.save(update_fields=["status", "provider_ref", "settled_at", "settled_by"])
+        audit_log(actor=acting_user, event_type="channels.momo_refund_confirmed",
+                  subject=refund, before={"status": "requested"},
+                  after={"status": "done", "provider_ref": ref}, unit=unit)
+    return refund

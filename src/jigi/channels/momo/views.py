@@ -144,3 +144,17 @@ def refund(request, line_id: int):
         error, _fields, status = refusal(exc)
         return _report(request, day, error=error, status=status)
     return _report(request, day, refunded=line.provider_txn_id)
+
+
+@login_required
+@require_POST
+def refund_confirm(request, reference: str):
+    """A refund made by hand on the provider's portal, confirmed with its reference."""
+    day = _day(request.POST.get("day", ""))
+    try:
+        refund = services.refund_confirm(acting_user=request.user, reference=reference,
+                                         provider_ref=request.POST.get("provider_ref", ""))
+    except ApplicationError as exc:
+        error, _fields, status = refusal(exc)
+        return _report(request, day, error=error, status=status)
+    return _report(request, day, confirmed=refund.reference)

@@ -67,6 +67,7 @@ class SimState:
     txs: dict[str, SimTx] = field(default_factory=dict)  # by order_id
     extra: list[SimTx] = field(default_factory=list)  # money received matching no request
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    refunds_down: bool = False  # answer refunds 503, as a provider that cannot refund now
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: int = 0
 
@@ -284,6 +285,9 @@ def _handler(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
                 self._send(201, asdict(tx))
                 return
             if path == "/sim/refund":
+                if sim.state.refunds_down:
+                    self._send(503, {"message": "refunds unavailable"})
+                    return
                 with sim.state.lock:
                     sim.state.refunds.append(data)
                 self._send(201, {"status": "done", "reference": data.get("reference", "")})
