@@ -1,7 +1,7 @@
 """MTC campaigns in a real browser: an organiser creates a campaign for a half-day of rest a
 week with a petition, collects two signatures at a meeting, reads the codes the SMS outbox
-holds (channels.OutboundMessage), confirms them, and sees the counts by place and sex; then
-someone signs from the public page without logging in."""
+holds (channels.OutboundMessage), confirms them, and sees the counts by place and sex; sends
+an SMS to the campaign's members; then someone signs from the public page without logging in."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from jigi.channels.models import OutboundMessage
+from jigi.channels.models import OutboundMessage, SmsPreference
 from jigi.movement.models import Campaign, Petition, Signature
-from tests.movement.conftest import mtc  # noqa: F401
+from jigi.people.models import Person
+from tests.movement.conftest import make_member, mtc  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -87,6 +88,19 @@ def test_campaign_petition_collected_and_counted(mtc, login, page):  # noqa: F81
     # The campaign page shows the same counts.
     page.goto(f"/movement/campaigns/{campaign.pk}/")
     expect(page.locator(f"#petition-{petition.pk} [data-count=confirmed]")).to_have_text("2")
+
+    # An SMS to the domestic workers who agreed to SMS.
+    member = make_member(mtc)
+    Person.objects.filter(pk=member.person_id).update(phone="+22376120002")
+    SmsPreference.objects.create(person=member.person, opt_in=True, language="bm")
+    page.fill("#msg-text", "Marche pour le repos samedi 9 h.")
+    with page.expect_navigation():
+        page.click("#message-submit")
+    expect(page.locator("#campaign-messages")).to_contain_text("Marche pour le repos")
+    expect(page.locator("#campaign-messages tbody tr").first.locator("td").nth(3)).to_have_text(
+        "1")
+    assert OutboundMessage.objects.filter(purpose="campaign_message",
+                                          person=member.person).count() == 1
 
     # Someone signs from the public page, logged out.
     page.context.clear_cookies()

@@ -97,6 +97,16 @@ def outbox_q(scope: Scope) -> Q:
     the others through any outbox role."""
     if scope.is_superuser:
         return Q()
+    # A case worker's SMS to a member carries the case's details: read on the case's timeline
+    # by its assigned workers (movement.services.messages), never in the outbox.
+    return sendable_q(scope) & ~Q(purpose="case_message")
+
+
+def sendable_q(scope: Scope) -> Q:
+    """The messages a manager's "send the waiting messages" sends: those of her units, case
+    messages included (she sends them without reading them)."""
+    if scope.is_superuser:
+        return Q()
     held = _held_through(scope, OUTBOX_ROLES)
     roles = scope.roles & OUTBOX_ROLES
     if roles <= _HEALTH_ROLES:  # health staff only: all they hold is theirs to read

@@ -79,7 +79,7 @@ def send_now(request):
     # Only what she may read: a caisse manager's press sends her caisse's messages, never
     # another caisse's or organisation's (nor spends their SMS budget).
     report = sms_send_queued(limit=500 if not rate else max(1, int(rate * 5)),
-                             only=selectors.outbox_q(user_scope(request.user)))
+                             only=selectors.sendable_q(user_scope(request.user)))
     reports = sms_simulate_reports() if report.backend == "simulator" else 0
     if report.error:
         messages.error(request, _("The SMS gateway could not be reached: the messages wait "

@@ -18,7 +18,8 @@ __all__ = ["ACTION_CHOICES", "FormErrors", "read_action", "read_close", "read_fi
 
 # What a worker may record from the case page (intake and closure have their own forms).
 ACTION_CHOICES = [(k.value, k.label) for k in ActionKind
-                  if k not in (ActionKind.INTAKE, ActionKind.CLOSURE, ActionKind.REOPENING)]
+                  if k not in (ActionKind.INTAKE, ActionKind.CLOSURE, ActionKind.REOPENING,
+                               ActionKind.SMS)]  # an SMS is sent by its own form
 CHANNEL_CHOICES = [("in_person", _("In person")), ("phone", _("Phone call"))]
 
 

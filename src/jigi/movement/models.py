@@ -459,6 +459,7 @@ class ActionKind(models.TextChoices):
     LEGAL_AID = "legal_aid", _("Referral to legal aid")
     HEALTH_CARE = "health_care", _("Health care through a UTM mutual")
     NOTE = "note", _("Note")
+    SMS = "sms", _("SMS to the member")
     CLOSURE = "closure", _("Closure")
     REOPENING = "reopening", _("Reopening")
 
@@ -644,6 +645,25 @@ class CampaignAction(models.Model):
 
     class Meta:
         ordering = ["held_on", "pk"]
+
+
+class CampaignMessage(models.Model):
+    """An SMS sent to the campaign's members (its groups, optionally one section) who agreed
+    to SMS; `key` makes a second click of the same form send nothing twice."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="messages")
+    text = models.CharField(_("message"), max_length=300)
+    section = models.ForeignKey("orgs.Unit", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    key = models.CharField(max_length=64, unique=True)
+    queued = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)  # no phone, or no SMS consent
+    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
+                                related_name="+")
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
 
 
 class Petition(models.Model):

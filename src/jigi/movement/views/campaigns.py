@@ -32,9 +32,10 @@ from jigi.movement.models import (
     PartnerKind,
 )
 from jigi.movement.services import campaigns as svc
+from jigi.movement.services import messages as messages_svc
 from jigi.movement.services._common import is_movement_staff
-from jigi.orgs.models import MemberGroup, Organisation
-from jigi.web.view_helpers import refusal
+from jigi.orgs.models import MemberGroup, Organisation, Unit, UnitKind
+from jigi.web.view_helpers import new_key, refusal
 
 # What a campaign's status may become, with the button's words.
 STATUS_BUTTONS = {
@@ -105,7 +106,11 @@ def _campaign_context(request, campaign, **extra) -> dict[str, Any]:
         "all_partners": list(sel.partners_for_user(user).filter(
             organisation_id=campaign.organisation_id)[:500]),
         "action_kinds": CampaignActionKind.choices, "groups": MemberGroup.choices,
-        "today": today(), "v": {}, "errors": {}, "error": None, "form": "", **extra,
+        "today": today(), "v": {}, "errors": {}, "error": None, "form": "",
+        "campaign_messages": list(campaign.messages.select_related("section")[:20]),
+        "sections": list(Unit.objects.filter(organisation_id=campaign.organisation_id,
+                                             kind=UnitKind.SECTION).order_by("name")),
+        "message_key": new_key(), **extra,
     }
 
 
@@ -126,11 +131,15 @@ FORMS: dict[str, Callable[..., Any]] = {
         acting_user=user, campaign=c, **forms.action_fields(post)),
     "petition": lambda user, c, post: svc.petition_create(
         acting_user=user, campaign=c, **forms.petition_fields(post)),
+    "message": lambda user, c, post: messages_svc.campaign_message_send(
+        acting_user=user, campaign=c, text=post.get("text", ""), key=post.get("key", ""),
+        section_id=post.get("section_id", "")),
 }
 DONE = {
     "status": gettext_lazy("Status changed."), "edit": gettext_lazy("Campaign saved."),
     "milestone": gettext_lazy("Milestone added."), "action": gettext_lazy("Action recorded."),
     "petition": gettext_lazy("Petition created."), "reach": gettext_lazy("Milestone reached."),
+    "message": gettext_lazy("Message queued for the members who agreed to SMS."),
 }
 
 

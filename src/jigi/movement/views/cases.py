@@ -30,6 +30,7 @@ from jigi.movement import forms_cases as forms
 from jigi.movement import selectors_cases as sel
 from jigi.movement.models import CaseCategory, CaseOutcome, CaseStatus
 from jigi.movement.services import cases as svc
+from jigi.movement.services import messages as messages_svc
 from jigi.movement.services._common import STAFF_ROLES, is_movement_staff
 from jigi.orgs.models import Unit, UnitKind
 from jigi.orgs.scoping import user_scope
@@ -246,6 +247,21 @@ def case_action(request, pk: int):
 
 @login_required
 @require_POST
+def case_sms(request, pk: int):
+    """A message from the case's worker to its member (her phone, her language, her consent)."""
+    user = request.user
+    case = _handled_case(user, pk)
+    try:
+        messages_svc.case_message_send(acting_user=user, case=case,
+                                       text=request.POST.get("text", ""))
+    except ApplicationError as exc:
+        _refused(exc)
+        return _answer(request, case, exc, "")
+    return _answer(request, case, None, _("SMS queued for the member."))
+
+
+@login_required
+@require_POST
 def case_close(request, pk: int):
     user = request.user
     case = _handled_case(user, pk)
@@ -345,6 +361,7 @@ urlpatterns = [
     path("movement/cases/<int:pk>/", case_detail, name="movement_case"),
     path("movement/cases/<int:pk>/actions/", case_action, name="movement_case_action"),
     path("movement/cases/<int:pk>/close/", case_close, name="movement_case_close"),
+    path("movement/cases/<int:pk>/sms/", case_sms, name="movement_case_sms"),
     path("movement/cases/<int:pk>/assign/", case_assign, name="movement_case_assign"),
     path("movement/cases/<int:pk>/documents/", case_document_upload,
          name="movement_case_documents"),
