@@ -310,3 +310,23 @@ def test_registry_keeps_numbering_after_the_demo():
                              phone="+22376999111", confirm_not_duplicate=True)
     assert person.pk == top + 1
     assert person.memberships.get().number == f"C001-{kondo_members + 1:06d}"
+
+
+@pytest.mark.django_db
+def test_demo_members_phones_have_sms_choices_and_three_ussd_pins():
+    from jigi.channels.demo import DEMO_PIN
+    from jigi.channels.models import SmsPreference, UssdPin
+    from jigi.channels.ussd.pins import pin_matches
+
+    out = _demo(members=200, seed=3)
+    with_phone = Person.objects.exclude(phone="").count()
+    prefs = SmsPreference.objects.filter(opt_in=True)
+    assert 0.4 * with_phone < prefs.count() < 0.7 * with_phone
+    assert {"fr", "bm"} <= set(prefs.values_list("language", flat=True))
+    # Those who read French chose French; most of the others Bambara.
+    assert not prefs.filter(person__literacy="french", language="bm").exists()
+    pins = list(UssdPin.objects.select_related("person"))
+    assert len(pins) == 3
+    assert all(pin_matches(p.person_id, DEMO_PIN, p.pin_hash) for p in pins)
+    assert all(p.person.memberships.filter(organisation__code="KONDO").exists() for p in pins)
+    assert all(p.person.phone in out for p in pins)

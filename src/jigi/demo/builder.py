@@ -29,6 +29,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from jigi.channels.demo import step_channels
 from jigi.core.audit import audit_log
 from jigi.core.models import Counter
 from jigi.demo.bulk import bulk_insert
@@ -600,6 +601,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     step_health,
     step_movement,
     step_learning,
+    step_channels,
 ]
 
 
