@@ -275,10 +275,13 @@ def test_pending_approve_and_reverse_through_the_api(world, counter, client_for)
 
 def test_statement_json_and_csv(world, counter, client_for):
     c = client_for("teller_a")
-    _dep(c, counter.account, {"amount": 7_000, "value_date": "2026-11-02"}, key="s1")
-    _dep(c, counter.account, {"amount": 3_000, "value_date": "2026-11-15"}, key="s2")
+    # Value dates from the account's opening (TODAY) to today, never before nor after.
+    assert _dep(c, counter.account, {"amount": 7_000, "value_date": "2026-11-20"},
+                key="s1").status_code == 201
+    assert _dep(c, counter.account, {"amount": 3_000, "value_date": "2026-11-21"},
+                key="s2").status_code == 201
     url = f"/api/v1/savings/accounts/{counter.account.pk}/statement"
-    st = c.get(url + "?date_from=2026-11-10").json()
+    st = c.get(url + "?date_from=2026-11-21").json()
     assert (st["opening"], st["closing"]) == (7_000, 10_000)
     assert [(r["credit"], r["balance"]) for r in st["rows"]] == [(3_000, 10_000)]
     assert c.get(url + "?date_from=2026-12-01&date_to=2026-11-01").status_code == 422
@@ -330,12 +333,14 @@ def test_drawer_api_open_and_close_with_a_difference(world, counter, client_for)
 def test_interest_api_runs_once_per_period(world, counter, client_for):
     c = client_for("manager_a")
     url = f"/api/v1/savings/caisses/{world.caisse_a.pk}/interest"
-    r = c.post(url, {"period_end": "2026-12-31"}, content_type="application/json")
+    # A period that has ended (the year before the counter's day; the API refuses periods
+    # still running: see test_review_edges).
+    r = c.post(url, {"period_end": "2025-12-31"}, content_type="application/json")
     assert r.status_code == 200, r.content
     assert r.json()["created"] >= 1
-    again = c.post(url, {"period_end": "2026-12-31"}, content_type="application/json").json()
+    again = c.post(url, {"period_end": "2025-12-31"}, content_type="application/json").json()
     assert again["created"] == 0
-    assert c.post(url, {"period_end": "2026-12-30"},
+    assert c.post(url, {"period_end": "2025-12-30"},
                   content_type="application/json").status_code == 422
-    assert client_for("teller_a").post(url, {"period_end": "2026-11-30"},
+    assert client_for("teller_a").post(url, {"period_end": "2025-11-30"},
                                        content_type="application/json").status_code == 403

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 from pydantic import PlainValidator, StrictInt
@@ -223,6 +224,23 @@ def account_open(request: HttpRequest, payload: OpenIn):
     return Status(201, account_out(account))
 
 
+def _check_value_date(request, account_id: int, value_date: date | None) -> None:
+    """A value date the caller gives is today or earlier (the cash moves now: a later date
+    would print a receipt of a future year and keep the account awake for years), and not
+    before the account was opened (0001-01-01 is a typing accident). The account is read only
+    when a date is given; a deposit without one (the counter's traffic) reads nothing more."""
+    if value_date is None:
+        return
+    message = None
+    if value_date > timezone.localdate():
+        message = _("The value date cannot be in the future.")
+    elif value_date < selectors.get_account_for_user(request.user, account_id).opened_on:
+        message = _("The value date is before the account was opened.")
+    if message is not None:
+        raise ApplicationError("invalid", _("Some fields are not valid."),
+                               {"value_date": message}, status_code=422)
+
+
 def _money(request, endpoint: str, body: MoneyIn, run, *, lookup_first: bool = True) -> Status:
     status, answer = idempotent_call(request, endpoint=endpoint, body=body.dict(),
                                      render=operation_out, run=run, lookup_first=lookup_first)
@@ -238,6 +256,7 @@ def _money(request, endpoint: str, body: MoneyIn, run, *, lookup_first: bool = T
 def deposit(request: HttpRequest, account_id: int, payload: MoneyIn):
     """Cash deposit into the caller's open drawer. Requires Idempotency-Key."""
     require_key(request)
+    _check_value_date(request, account_id, payload.value_date)
     return _money(request, f"savings.deposit:{account_id}", payload, lambda claim: (
         services.savings_deposit(acting_user=request.user, account=account_id,
                                  amount=payload.amount, on=payload.value_date,
@@ -249,6 +268,7 @@ def deposit(request: HttpRequest, account_id: int, payload: MoneyIn):
 def withdrawal(request: HttpRequest, account_id: int, payload: MoneyIn):
     """Cash withdrawal (pending when above the approval threshold). Requires Idempotency-Key."""
     require_key(request)
+    _check_value_date(request, account_id, payload.value_date)
     return _money(request, f"savings.withdrawal:{account_id}", payload, lambda claim: (
         services.savings_withdraw(acting_user=request.user, account=account_id,
                                   amount=payload.amount, on=payload.value_date,
@@ -262,6 +282,7 @@ def transfer(request: HttpRequest, account_id: int, payload: TransferIn):
     """Transfer to another account of the same caisse. Requires Idempotency-Key."""
     require_key(request)
     account = selectors.get_account_for_user(request.user, account_id)
+    _check_value_date(request, account.pk, payload.value_date)
     try:
         target = selectors.get_account_for_user(request.user, payload.target_account_id)
     except ApplicationError as exc:
@@ -394,6 +415,12 @@ def drawer_close(request: HttpRequest, drawer_id: int, payload: DrawerCloseIn):
 def interest(request: HttpRequest, caisse_id: int, payload: InterestIn):
     """Post the period's interest for the whole caisse (idempotent per period)."""
     caisse = get_unit_for_user(request.user, caisse_id, write=True)
+    if payload.period_end > timezone.localdate():
+        # Interest is earned by the days that have passed: a period still running (or one of
+        # the year 9999) would credit days not yet lived, and then count as posted.
+        raise ApplicationError("invalid", _("Some fields are not valid."),
+                               {"period_end": _("This period has not ended yet.")},
+                               status_code=422)
     run = services.interest_post_caisse(caisse=caisse, period_end=payload.period_end,
                                         acting_user=request.user)
     return Status(200, {"created": run.created, "total": run.total, "postings": [

@@ -7,13 +7,14 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jigi.core.errors import ApplicationError
+from jigi.core.lookup import id_or_none
 from jigi.orgs.scoping import user_scope
 from jigi.people.selectors import get_person_for_user
 from jigi.savings import selectors, services
@@ -145,6 +146,14 @@ def statement(request, pk: int):
     """Statement for a period: on screen (printable), CSV, or the large-print passbook."""
     account = _account(request, pk)
     date_from, date_to = _date(request.GET.get("from")), _date(request.GET.get("to"))
+    if date_from and date_to and date_from > date_to:
+        # As the API does (422 on date_to): a reversed period is refused, not shown as an
+        # empty statement whose "opening" balance is the balance at the end.
+        error = _("The end is before the start.")
+        if request.GET.get("format") == "csv":
+            return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
+        messages.error(request, error)
+        date_from = date_to = None
     st = selectors.account_statement(account=account, date_from=date_from, date_to=date_to)
     if request.GET.get("format") == "csv":
         return statement_csv_response(account, st)
@@ -294,7 +303,8 @@ def products(request):
     manager_caisses = list(scope.units(write=True, roles=MANAGER_ROLES).filter(kind="caisse")
                            .order_by("code")[:20])
     if request.method == "POST":
-        product = items.filter(pk=request.POST.get("product")).first()
+        pk = id_or_none(request.POST.get("product"))
+        product = items.filter(pk=pk).first() if pk else None
         if product is None:
             raise Http404
         caisse_id = request.POST.get("caisse")

@@ -63,8 +63,20 @@ def invalid(field: str, message: Any) -> ApplicationError:
                             status_code=422)
 
 
+def refuse_decimal_mark(value: Any, field: str = "amount") -> None:
+    """A typed amount with a point or a comma is refused, never read: "15.000" is how many
+    people write fifteen thousand, and `to_francs` would read it as 15 F (whole francs have
+    no decimals to write anyway)."""
+    if isinstance(value, str) and ("." in value or "," in value):
+        raise ApplicationError(
+            "invalid_amount", _("Some fields are not valid."),
+            {field: _("Whole francs, without a point or a comma: write 15000 or 15 000.")},
+            status_code=422)
+
+
 def clean_amount(value: Any, field: str = "amount") -> int:
     """Whole francs, more than zero, at most MAX_OPERATION; a 422 naming the field otherwise."""
+    refuse_decimal_mark(value, field)
     try:
         amount = to_francs(value)
     except MoneyError as exc:

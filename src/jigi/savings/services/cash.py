@@ -33,6 +33,7 @@ from jigi.savings.services._common import (
     clean_reason,
     conflict,
     invalid,
+    refuse_decimal_mark,
     require_counter,
     service_transaction,
 )
@@ -83,6 +84,7 @@ def drawer_open(*, acting_user, caisse: Unit, amount: Any, on: date | None = Non
                 ) -> DrawerSession:
     """Open the teller's drawer for the day with cash taken from the vault (101 -> 102)."""
     require_counter(acting_user, caisse)
+    refuse_decimal_mark(amount)
     try:
         value = to_francs(amount, allow_zero=True)
     except MoneyError:
@@ -112,6 +114,7 @@ def clean_count(count: dict | None) -> tuple[int, dict[str, int]]:
     unknown denominations and anything but a whole number of pieces."""
     detail: dict[str, int] = {}
     errors: dict[str, Any] = {}
+    seen: set[int] = set()
     for key, pieces in (count or {}).items():
         try:
             denom = int(str(key))
@@ -121,6 +124,12 @@ def clean_count(count: dict | None) -> tuple[int, dict[str, int]]:
         if denom not in DENOMINATIONS:
             errors[str(key)] = _("Unknown note or coin.")
             continue
+        if denom in seen:
+            # "500" and " 500" (or "0500") name one denomination: counting it under both keys
+            # would keep only one of the two figures.
+            errors[str(denom)] = _("This note or coin is counted twice.")
+            continue
+        seen.add(denom)
         if isinstance(pieces, str) and pieces.strip().isdigit():
             pieces = int(pieces.strip())
         elif isinstance(pieces, str) and not pieces.strip():

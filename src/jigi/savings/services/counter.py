@@ -542,6 +542,12 @@ def savings_transaction_reverse(*, acting_user, tx: SavingsTransaction, reason: 
             raise Forbidden("maker_checker",
                             _("Another supervisor must reverse your own operation."))
         for row in rows:
+            if locked[row.account_id].status == AccountStatus.CLOSED:
+                # The money would come back into an account nobody can use any more (the
+                # closing pay-out reversed: a closed account holding a balance).
+                raise conflict("account_closed",
+                               _("This account is closed: its operations can no longer be "
+                                 "reversed."), "account")
             if locked[row.account_id].balance - row.signed_amount < 0:
                 raise conflict("insufficient_balance",
                                _("The balance no longer covers this reversal."), "amount")
