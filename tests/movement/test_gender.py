@@ -13,6 +13,7 @@ import pytest
 
 from jigi.core.errors import ApplicationError, NotFound
 from jigi.learning.models import Enrolment, Programme, TrainingSession
+from jigi.movement.case_rules import confidential_default
 from jigi.movement.models import Case, MemberProfile
 from jigi.movement.selectors_indicators import Period, gender_dashboard
 from jigi.orgs.models import MemberGroup
@@ -28,9 +29,12 @@ _numbers = iter(range(1, 1000))
 
 def _case(mtc, profile, category, opened_on, *, urgent=False, closed=False, outcome="",
           wages=0):
+    # Confidential as intake makes it (by category): the outcome of a confidential case
+    # counts only for its assigned workers (tests/movement/test_privacy_review.py).
     return Case.objects.create(
         organisation=mtc.org, section=profile.section, number=f"MTC-T-{next(_numbers):04d}",
         person=profile.person, profile=profile, category=category,
+        confidential=confidential_default([category]),
         urgency="urgent" if urgent else "normal", intake_channel="in_person", summary=SECRET,
         employer_name="Famille Secrète", opened_on=opened_on, first_action_due=opened_on,
         resolution_due=opened_on, status="closed" if closed else "open",

@@ -178,8 +178,12 @@ def cases_filtered(user, filters: CaseFilters, today: date) -> QuerySet[Case]:
         qs = qs.filter(status=filters.status)
     if filters.category:
         # The JSON list as text (SQLite and PostgreSQL alike): '["violence", "no_contract"]'.
+        # The other categories are details: they match only the cases whose details the user
+        # reads (a confidential case's must not surface under "sexual harassment").
+        others = Q(_others__contains=f'"{filters.category}"') & (
+            Q(confidential=False) | Q(assigned=True))
         qs = qs.annotate(_others=Cast("other_categories", TextField())).filter(
-            Q(category=filters.category) | Q(_others__contains=f'"{filters.category}"'))
+            Q(category=filters.category) | others)
     if filters.urgent is not None:
         qs = qs.filter(urgency="urgent" if filters.urgent else "normal")
     if filters.section_id is not None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from jigi.core.cleaning import invalid, today
@@ -38,7 +38,14 @@ from jigi.movement.decent_work import (
     month_start,
 )
 from jigi.movement.gender import CaseRow, Inclusion, TrainingRow, Who, inclusion
-from jigi.movement.models import Case, CaseStatus, IndicatorSnapshot, LegalSetting, MemberProfile
+from jigi.movement.models import (
+    Case,
+    CaseAssignment,
+    CaseStatus,
+    IndicatorSnapshot,
+    LegalSetting,
+    MemberProfile,
+)
 from jigi.movement.services._common import STAFF_ROLES
 from jigi.orgs.models import MemberGroup, Organisation, OrgKind, Unit, UnitKind
 from jigi.orgs.scoping import user_scope
@@ -309,18 +316,25 @@ def gender_dashboard(user, *, period: Period, section: Any = None, group: Any = 
         if filters.group:
             qs = qs.filter(Q(profile__group=filters.group)
                            | Q(profile__isnull=True, section__member_group=filters.group))
-        # Counts only: never the summary, the employer or the person's name.
+        # Counts only: never the summary, the employer or the person's name. The outcome of
+        # a confidential case is one of its details (selectors_cases): it counts only for its
+        # assigned workers; the others count the case and its status, as the list shows them
+        # (a period of one day would otherwise tell what came of one case).
+        qs = qs.annotate(_assigned=Exists(CaseAssignment.objects.filter(
+            case=OuterRef("pk"), user_id=getattr(user, "pk", None), ended_at__isnull=True)))
         for (sex, bd, by, area, group_, section_group, origin, category, urgency, status,
-             outcome, wages) in qs.values_list(
+             outcome, wages, confidential, assigned) in qs.values_list(
                 "person__sex", "person__birth_date", "person__birth_year",
                 "profile__area_kind", "profile__group", "section__member_group",
                 "profile__rural_origin", "category", "urgency", "status", "outcome",
-                "wages_recovered").iterator(chunk_size=2000):
+                "wages_recovered", "confidential", "_assigned").iterator(chunk_size=2000):
             who = Who(sex=sex, age=age_on(on, bd, by), area=area or "",
                       group=group_ or section_group or "", rural_origin=bool(origin))
+            details = assigned or not confidential
             cases.append(CaseRow(who=who, category=category, urgent=urgency == "urgent",
-                                 closed=status == CaseStatus.CLOSED, outcome=outcome,
-                                 wages_recovered=wages))
+                                 closed=status == CaseStatus.CLOSED,
+                                 outcome=outcome if details else "",
+                                 wages_recovered=wages if details else 0))
     trainings = _training_rows(user, view, filters, period)
     orders = {"sex": ["F", "M"], "age_band": list(AGE_BANDS), "area": ["urban", "rural"],
               "group": list(MemberGroup.values)}

@@ -622,6 +622,10 @@ def signature_confirm(*, petition: Petition, phone: Any, code: Any, acting_user=
     if petition_codes.clean_typed_code(code) is None:
         e.fields["code"] = _("Type the six digits of the SMS.")
     e.raise_if_any()
+    # Only a confirmed signature counts: once the petition closed (its last day passed, its
+    # campaign ended) a code typed late must not add one to the count handed over.
+    if not petition_is_open(petition):
+        raise conflict("petition_closed", _("This petition is not open for signing."))
     verdict = None
     already = False
     left = 0
