@@ -143,3 +143,23 @@ def test_a_code_typed_after_the_campaign_ended_does_not_add_a_signature(mtc, cli
     assert not Signature.objects.filter(status="confirmed").exists()
     counts = org.get(f"{API}/petitions/{petition}/counts").json()
     assert (counts["confirmed"], counts["pending"]) == (0, 3)
+
+
+def test_the_audit_trail_keeps_a_confidential_cases_details_on_its_timeline(mtc):
+    """The movement's administrator reads the audit trail; a confidential case's step kind,
+    outcome and wages stay on the timeline its assigned workers read."""
+    from jigi.core.models import AuditEvent
+    from jigi.movement.services import cases as cases_svc
+    from tests.movement.test_cases import _worker_case
+
+    case, worker = _worker_case(mtc, category="sexual_harassment")
+    assert case.confidential
+    cases_svc.case_action_record(acting_user=worker, case=case, kind="mediation",
+                                 amount_recovered="30000", note="L'employeur paie")
+    case = cases_svc.case_close(acting_user=worker, case=case, outcome="wages_recovered")
+    rows = AuditEvent.objects.filter(event_type__in=["movement.case_action",
+                                                     "movement.case_closed"])
+    assert rows.count() == 2
+    for row in rows:
+        assert "30000" not in str(row.after) and "wages_recovered" not in str(row.after)
+        assert row.after["details"] == "timeline"

@@ -316,6 +316,13 @@ def _action_date(value: Any, case: Case, field: str = "happened_on") -> date:
     return clean_date(value, field, earliest=case.opened_on)
 
 
+def _audit_details(case: Case, details: dict[str, Any]) -> dict[str, Any]:
+    """What an audit row may say of a case's step: a confidential case's details (the kind
+    of step, the outcome, the wages) stay on its timeline, which only its assigned workers
+    read; the movement's auditors and administrators read the audit trail."""
+    return {"details": "timeline"} if case.confidential else details
+
+
 def case_action_record(*, acting_user, case: Case, kind: Any, happened_on: Any = None,
                        note: Any = "", amount_recovered: Any = 0, next_step: Any = "",
                        next_step_due: Any = None, version: int | None = None) -> CaseAction:
@@ -387,9 +394,10 @@ def case_action_record(*, acting_user, case: Case, kind: Any, happened_on: Any =
             fields.append("first_action_on")
         _bump(case, fields)
         event = "reopened" if kind == ActionKind.REOPENING else "action"
-        audit_log(actor=acting_user, event_type=f"movement.case_{event}", subject=case, unit=case.section, before=before,
-                  after={"status": case.status, "action": action.pk, "kind": kind,
-                         "amount_recovered": amount})
+        audit_log(actor=acting_user, event_type=f"movement.case_{event}", subject=case,
+                  unit=case.section, before=before,
+                  after={"status": case.status, "action": action.pk,
+                         **_audit_details(case, {"kind": kind, "amount_recovered": amount})})
     return action
 
 
@@ -445,8 +453,8 @@ def case_close(*, acting_user, case: Case, outcome: Any, closed_on: Any = None,
                      "first_action_on"])
         audit_log(actor=acting_user, event_type="movement.case_closed", subject=case,
                   unit=case.section, before=before,
-                  after={"outcome": outcome, "wages_recovered": total,
-                         "closed_on": on.isoformat()})
+                  after={"closed_on": on.isoformat(), **_audit_details(
+                      case, {"outcome": outcome, "wages_recovered": total})})
     return case
 
 
