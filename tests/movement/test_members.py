@@ -61,6 +61,26 @@ def test_organiser_registers_a_minor_domestic_worker(mtc):
         selectors.minors_q()).get() == p
 
 
+@pytest.mark.parametrize(("group", "birth_year", "field_message"), [
+    (MemberGroup.DOMESTIC, date.today().year, "A member is at least 10 years old."),
+    (MemberGroup.YOUTH, date.today().year - 5, "A member is at least 10 years old."),
+    (MemberGroup.TEACHERS, date.today().year - 16,
+     "A teacher is an adult (at least 18 years old)."),
+])
+def test_a_baby_member_or_a_child_teacher_is_refused_and_leaves_nothing(mtc, group, birth_year,
+                                                                        field_message):
+    before = _counts()
+    record = {MemberGroup.DOMESTIC: DOMESTIC, MemberGroup.YOUTH: {"schooling": "none"},
+              MemberGroup.TEACHERS: {"school": "École de Sabalibougou", "status": "volunteer",
+                                     "paid_by": "nobody", "monthly_pay": 0}}[group]
+    with pytest.raises(ApplicationError) as err:
+        _register(mtc, user="movement_admin", group=group,
+                  person_fields={**CHILD, "birth_year": birth_year}, record=dict(record))
+    assert err.value.status_code == 422
+    assert err.value.fields == {"birth_year": field_message}
+    assert _counts() == before
+
+
 def test_an_adult_teacher_is_not_flagged(mtc):
     reg = svc.member_register(
         acting_user=mtc.users["movement_admin"], section=mtc.sections["teachers"],
