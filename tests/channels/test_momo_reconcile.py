@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from jigi.channels.models import MobileMoneyPayment, PaymentStatus, Refund, StatementLine
 from jigi.channels.momo import selectors, services
@@ -226,8 +227,9 @@ def test_a_refund_made_on_the_portal_is_confirmed_with_its_reference(world, cred
                                     provider_ref=provider_ref)
         return err.value
 
+    # In the caller's language (French by default), as every refusal.
     assert refused("manager_a", provider_ref="  ").fields == {
-        "provider_ref": "Give the provider's transaction reference."}
+        "provider_ref": gettext("Give the provider's transaction reference.")}
     assert "provider_ref" in refused("manager_a", provider_ref="X" * 65).fields
     assert refused("teller_a").status_code == 403  # her caisse, not her role
     assert refused("teller_b").status_code == 404  # another caisse

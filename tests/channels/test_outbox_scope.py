@@ -341,6 +341,13 @@ def test_a_petition_code_belongs_to_a_members_section_else_to_the_movement(mtc):
     units = dict(OutboundMessage.objects.filter(purpose="petition_code")
                  .values_list("phone", "unit_id"))
     assert units == {"+22376111111": mtc.sections["artisans"].pk, "+22376222222": None}
+    # The code is the signer's proof: no staff outbox shows it (whoever read it could sign
+    # in her name); the superuser's does.
+    for username in ("movement_admin", "organiser", "organiser_art", "case_worker_1"):
+        assert not selectors.outbox_for_user(mtc.users[username]).filter(
+            purpose="petition_code").exists()
+    assert selectors.outbox_for_user(mtc.users["admin"]).filter(
+        purpose="petition_code").count() == 2
 
 
 # --- the data migration -------------------------------------------------------------------------

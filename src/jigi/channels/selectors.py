@@ -92,23 +92,30 @@ def _held_through(scope: Scope, roles: frozenset[str]) -> Q:
     return q
 
 
+# Sent, never shown in the outbox (but to the superuser).
+UNREAD_PURPOSES = ("case_message", "petition_code")
+
+
 def outbox_q(scope: Scope) -> Q:
     """The messages the scope reads (module docstring): health ones through health roles only,
     the others through any outbox role."""
     if scope.is_superuser:
         return Q()
     # A case worker's SMS to a member carries the case's details: read on the case's timeline
-    # by its assigned workers (movement.services.messages), never in the outbox.
-    return sendable_q(scope) & ~Q(purpose="case_message")
+    # by its assigned workers (movement.services.messages), never in the outbox. A petition
+    # code is the signer's own proof: staff reading it could sign in someone else's name.
+    return sendable_q(scope) & ~Q(purpose__in=UNREAD_PURPOSES)
 
 
-def sendable_q(scope: Scope) -> Q:
+def sendable_q(scope: Scope, roles: frozenset[str] = OUTBOX_ROLES) -> Q:
     """The messages a manager's "send the waiting messages" sends: those of her units, case
-    messages included (she sends them without reading them)."""
+    messages included (she sends them without reading them). `roles`: the grants that count
+    (the send button passes the managing ones: what she reads as an auditor or a teller
+    elsewhere is not hers to send)."""
     if scope.is_superuser:
         return Q()
-    held = _held_through(scope, OUTBOX_ROLES)
-    roles = scope.roles & OUTBOX_ROLES
+    held = _held_through(scope, roles)
+    roles = scope.roles & roles
     if roles <= _HEALTH_ROLES:  # health staff only: all they hold is theirs to read
         return held
     health = Q(purpose__in=HEALTH_PURPOSES) | Q(ref__startswith=HEALTH_REF_PREFIX)

@@ -29,6 +29,7 @@ from jigi.channels.models import (
     SmsPreference,
 )
 from jigi.channels.outbox import message_queue
+from jigi.channels.storable import storable
 from jigi.core.audit import audit_log
 from jigi.core.cleaning import invalid, service_transaction
 from jigi.core.errors import NotFound
@@ -100,8 +101,8 @@ def delivery_reports_record(*, gateway: str, payloads: list[Mapping[str, Any]],
             raise invalid({"id": _("Not a delivery report.")}) from None
         reports.append(DeliveryReport(gateway=gateway, gateway_id=u.gateway_id,
                                       status=u.raw_status,
-                                      payload={str(k)[:40]: str(v)[:200]
-                                               for k, v in dict(payload).items()}))
+                                      payload=storable({str(k)[:40]: str(v)[:200]
+                                                        for k, v in dict(payload).items()})))
     now = now or timezone.now()
     with service_transaction():
         # Applied before they are inserted: each row is written once, already marked.

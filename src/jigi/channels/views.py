@@ -39,10 +39,13 @@ def _orgs_or_403(user, roles=None):
         raise PermissionDenied(str(exc.message)) from None
 
 
+# Who presses "send the waiting messages": managers and administrators, not the auditor.
+SEND_ROLES = frozenset(selectors.REPORT_ROLES - {str(r) for r in READ_ONLY_ROLES})
+
+
 def _may_send(user) -> bool:
     scope = user_scope(user)
-    managers = selectors.REPORT_ROLES - {str(r) for r in READ_ONLY_ROLES}
-    return scope.is_superuser or bool(scope.roles & managers)
+    return scope.is_superuser or bool(scope.roles & SEND_ROLES)
 
 
 def _month(text: str) -> date:
@@ -79,7 +82,8 @@ def send_now(request):
     # Only what she may read: a caisse manager's press sends her caisse's messages, never
     # another caisse's or organisation's (nor spends their SMS budget).
     report = sms_send_queued(limit=500 if not rate else max(1, int(rate * 5)),
-                             only=selectors.sendable_q(user_scope(request.user)))
+                             only=selectors.sendable_q(user_scope(request.user),
+                                                       roles=SEND_ROLES))
     reports = sms_simulate_reports() if report.backend == "simulator" else 0
     if report.error:
         messages.error(request, _("The SMS gateway could not be reached: the messages wait "

@@ -27,6 +27,7 @@ from typing import Any
 import requests
 
 from jigi.channels.backends.base import DeliveryUpdate, OutgoingSms, SendResult, SmsBackendError
+from jigi.channels.storable import printable
 
 ACCEPTED_CODES = frozenset({100, 101, 102})
 RETRY_CODES = frozenset({405, 500, 501})
@@ -55,7 +56,8 @@ def parse_cost(value: Any) -> int:
 def parse_at_report(data: Mapping[str, Any]) -> DeliveryUpdate:
     gateway_id = str(data.get("id") or "").strip()
     raw = str(data.get("status") or "").strip()
-    if not gateway_id or not raw or len(gateway_id) > 100 or len(raw) > 32:
+    if not gateway_id or not raw or len(gateway_id) > 100 or len(raw) > 32 or not (
+            printable(gateway_id) and printable(raw)):  # a NUL: a 500 on PostgreSQL
         raise ValueError("not a delivery report")
     # An unknown word moves nothing past "sent": kept, never taken as delivered.
     return DeliveryUpdate(gateway_id, raw, REPORT_STATUS.get(raw, "sent"),

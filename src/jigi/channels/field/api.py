@@ -113,7 +113,7 @@ def cash(request: HttpRequest, caisse_id: int, officer_id: int, day: date):
         if 0 < officer_id <= services.MAX_ID else None
     if officer is None:
         raise NotFound("not_found", "Officer not found.")
-    count = selectors.cash_count_for(officer, day)
+    count = selectors.cash_count_for(officer, day, caisse.pk)
     return {"officer_id": officer.pk, "day": day.isoformat(),
             "expected": selectors.officer_day_total(officer, day, caisse.pk),
             "count": count_out(count) if count else None}

@@ -120,9 +120,13 @@ def field_officers(caisse: Unit):
     return get_user_model().objects.filter(pk__in=ids).order_by("username")
 
 
-def cash_count_for(officer, day: date) -> FieldCashCount | None:
-    return FieldCashCount.objects.filter(user=officer, day=day).select_related(
-        "counted_by", "caisse").first()
+def cash_count_for(officer, day: date, caisse_id: int | None = None) -> FieldCashCount | None:
+    """The officer's count that day (at `caisse_id`: a network-wide officer's count made at
+    another caisse is not that caisse's staff's to read)."""
+    qs = FieldCashCount.objects.filter(user=officer, day=day)
+    if caisse_id is not None:
+        qs = qs.filter(caisse_id=caisse_id)
+    return qs.select_related("counted_by", "caisse").first()
 
 
 def conflicts_for(user):

@@ -132,7 +132,7 @@ def cash(request):
             context["saved"] = True
     if officer is not None:
         context["expected"] = selectors.officer_day_total(officer, day, caisse.pk)
-        context["count"] = selectors.cash_count_for(officer, day)
+        context["count"] = selectors.cash_count_for(officer, day, caisse.pk)
         if context["count"] is not None:
             context["difference"] = context["count"].counted - context["count"].expected
     template = "channels/field/_cash.html" if request.htmx else "channels/field/cash.html"

@@ -16,14 +16,17 @@ import json
 from datetime import date
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 from ninja.responses import Status
 
 from jigi.channels.models import MobileMoneyPayment, StatementLine
 from jigi.channels.momo import providers, selectors, services
 from jigi.channels.momo.providers.base import StatementRow
+from jigi.channels.storable import printable
 from jigi.core.cleaning import invalid
 from jigi.core.errors import NotFound
+from jigi.core.money import MoneyError, to_francs
 from jigi.orgs.models import Unit
 from jigi.savings.idempotency import require_key
 
@@ -76,7 +79,8 @@ def callback(request: HttpRequest, order_id: str, sig: str = ""):
         payload = json.loads(request.body or b"{}")
     except ValueError:
         payload = {"raw": request.body[:500].decode("utf-8", "replace")}
-    p = MobileMoneyPayment.objects.filter(order_id=order_id).only("provider").first()
+    p = (MobileMoneyPayment.objects.filter(order_id=order_id).only("provider").first()
+         if printable(order_id) else None)
     cb = services.callback_receive(provider=p.provider if p else "unknown", order_id=order_id,
                                    payload=payload, signature=sig)
     # The provider only needs to know we received it: unknown and rejected are still 200,
@@ -95,14 +99,19 @@ class StatementIn(Schema):
 def statement_import(request: HttpRequest, payload: StatementIn):
     unit = Unit.objects.filter(pk=payload.unit_id).first()
     if unit is None:
-        raise NotFound("unit_not_found", "Unit not found.")
+        raise NotFound("unit_not_found", _("Unit not found."))
     try:
         rows = [StatementRow(day=str(date.fromisoformat(str(r["date"]))), txn_id=str(r["txnid"]),
                              order_id=str(r.get("order_id") or ""),
-                             phone=str(r.get("msisdn") or ""), amount=int(r["amount"]),
+                             phone=str(r.get("msisdn") or ""),
+                             amount=to_francs(r["amount"], allow_zero=True, allow_negative=True),
                              status=str(r["status"]).upper()) for r in payload.rows]
-    except (KeyError, ValueError, TypeError):
-        raise invalid({"rows": "date, txnid, amount and status on every row."}) from None
+    except (KeyError, ValueError, TypeError, MoneyError):
+        # A fraction of a franc (12.7) or true is not an amount: never cut to 12 or 1.
+        raise invalid({"rows": _("date, txnid, amount (whole francs) and status on every "
+                                 "row.")}) from None
+    if not all(printable(x) for r in rows for x in (r.txn_id, r.order_id, r.phone)):
+        raise invalid({"rows": _("Remove the control characters.")})
     return services.statement_import(acting_user=request.user,
                                      provider=payload.provider or providers.config()["provider"],
                                      unit=unit, rows=rows)
@@ -119,7 +128,7 @@ def refund_create(request: HttpRequest, payload: RefundIn):
     if payload.line_id is not None:
         line = StatementLine.objects.filter(pk=payload.line_id).first()
         if line is None:
-            raise NotFound("line_not_found", "Statement line not found.")
+            raise NotFound("line_not_found", _("Statement line not found."))
     if payload.order_id:
         payment = selectors.get_payment_for_user(request.user, payload.order_id)
     r = services.refund_create(acting_user=request.user, line=line, payment=payment)

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Count, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from jigi.channels.models import MobileMoneyPayment, PaymentStatus, Refund, StatementLine
+from jigi.channels.storable import printable
 from jigi.core.errors import NotFound
 from jigi.ledger.models import JournalEntry
 from jigi.orgs.models import Role, Unit, UnitKind
@@ -30,9 +32,10 @@ def merchant_units_for_user(user) -> QuerySet[Unit]:
 
 
 def get_payment_for_user(user, order_id: str) -> MobileMoneyPayment:
-    p = MobileMoneyPayment.objects.select_related("unit").filter(order_id=order_id).first()
+    p = (MobileMoneyPayment.objects.select_related("unit").filter(order_id=order_id).first()
+         if printable(order_id) else None)  # PostgreSQL cannot even look up a NUL
     if p is None or not user_scope(user).covers_unit(p.unit):
-        raise NotFound("payment_not_found", "Payment not found.")
+        raise NotFound("payment_not_found", _("Payment not found."))
     return p
 
 
@@ -59,13 +62,14 @@ def reconciliation_report(user, day: date) -> DayReport:
     scope = user_scope(user)
     lines = list(lines.select_related("payment__unit"))
     # Money matching no payment belongs to the unit whose book holds its suspense entry.
+    # (Its source_id is the txn id cut to the column's 64 characters.)
     parked = {e.source_id: e.book.unit for e in JournalEntry.objects.select_related(
         "book__unit").filter(source_type="channels.momo_suspense",
-                             source_id__in=[ln.provider_txn_id for ln in lines])}
+                             source_id__in=[ln.provider_txn_id[:64] for ln in lines])}
     visible = [ln for ln in lines
                if (ln.payment is not None and scope.covers_unit(ln.payment.unit))
-               or (ln.payment is None and ln.provider_txn_id in parked
-                   and scope.covers_unit(parked[ln.provider_txn_id]))]
+               or (ln.payment is None and ln.provider_txn_id[:64] in parked
+                   and scope.covers_unit(parked[ln.provider_txn_id[:64]]))]
     for ln in visible:
         n, s = report.by_resolution.get(ln.resolution, (0, 0))
         report.by_resolution[ln.resolution] = (n + 1, s + ln.amount)

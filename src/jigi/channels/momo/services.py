@@ -56,6 +56,7 @@ from jigi.channels.momo.providers.base import (
     StatementRow,
     TxStatus,
 )
+from jigi.channels.storable import storable, storable_text
 from jigi.core.audit import audit_log
 from jigi.core.cleaning import clean_amount, clean_text, conflict, invalid, today
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
@@ -386,11 +387,14 @@ def callback_receive(*, provider: str, order_id: str, payload: Any, signature: s
     when the answer is stored."""
     if not isinstance(payload, dict):
         payload = {"raw": str(payload)[:500]}
-    payment = MobileMoneyPayment.objects.filter(order_id=order_id[:64]).first()
+    # Anyone may post here: kept as received, but storable (no NUL, no lone surrogate).
+    payload = storable(payload)
+    order_id = storable_text(order_id)[:64]
+    payment = MobileMoneyPayment.objects.filter(order_id=order_id).first()
     # As bytes: compare_digest refuses str with non-ASCII characters (a forged signature).
     signed = hmac.compare_digest((signature or "").encode(), callback_signature(order_id).encode())
     with transaction.atomic(durable=True):
-        cb = ProviderCallback.objects.create(provider=provider[:16], order_id=order_id[:64],
+        cb = ProviderCallback.objects.create(provider=provider[:16], order_id=order_id,
                                              payment=payment, payload=payload, verified=False,
                                              outcome="unknown" if payment is None else "early")
     if payment is None:
@@ -490,16 +494,23 @@ def statement_import(*, acting_user, provider: str, unit: Unit, rows: list[State
             raise invalid({"rows": _("Every successful line needs its transaction id (at most "
                                      "100 characters) and an amount above zero.")})
     counts: dict[str, int] = {}
+    scope = user_scope(acting_user)
     for row in rows:
         if row.status != SUCCESS:
             continue
         if StatementLine.objects.filter(provider=provider, provider_txn_id=row.txn_id).exists():
             counts["known"] = counts.get("known", 0) + 1
             continue
-        payment = (MobileMoneyPayment.objects.filter(provider=provider,
-                                                     provider_txn_id=row.txn_id).first()
-                   or (MobileMoneyPayment.objects.filter(order_id=row.order_id).first()
-                       if row.order_id else None))
+        payment = (MobileMoneyPayment.objects.select_related("unit")
+                   .filter(provider=provider, provider_txn_id=row.txn_id).first()
+                   or (MobileMoneyPayment.objects.select_related("unit")
+                       .filter(order_id=row.order_id).first() if row.order_id else None))
+        if payment is not None and not scope.covers_unit(payment.unit, write=True,
+                                                         roles=MANAGER_ROLES):
+            # Another unit's payment (another caisse, another organisation): never confirmed
+            # nor parked from this import; its own managers' import reconciles it.
+            counts["other_unit"] = counts.get("other_unit", 0) + 1
+            continue
         resolution = "unmatched"
         if payment is not None:
             outcome = _confirm(payment.pk, TxStatus(SUCCESS, row.txn_id, row.amount),
@@ -546,7 +557,7 @@ def refund_create(*, acting_user, line: StatementLine | None = None,
     else:
         assert line is not None
         entry = JournalEntry.objects.select_related("book__unit").filter(
-            source_type="channels.momo_suspense", source_id=line.provider_txn_id).first()
+            source_type="channels.momo_suspense", source_id=line.provider_txn_id[:64]).first()
         if entry is None or line.resolution != "unmatched":
             raise conflict("not_refundable", _("Only unmatched money is refunded."))
         unit = entry.book.unit
