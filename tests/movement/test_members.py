@@ -62,10 +62,10 @@ def test_organiser_registers_a_minor_domestic_worker(mtc):
 
 
 @pytest.mark.parametrize(("group", "birth_year", "field_message"), [
-    (MemberGroup.DOMESTIC, date.today().year, "A member is at least 10 years old."),
-    (MemberGroup.YOUTH, date.today().year - 5, "A member is at least 10 years old."),
+    (MemberGroup.DOMESTIC, date.today().year, "Un membre a au moins 10 ans."),
+    (MemberGroup.YOUTH, date.today().year - 5, "Un membre a au moins 10 ans."),
     (MemberGroup.TEACHERS, date.today().year - 16,
-     "A teacher is an adult (at least 18 years old)."),
+     "Un enseignant est majeur (au moins 18 ans)."),
 ])
 def test_a_baby_member_or_a_child_teacher_is_refused_and_leaves_nothing(mtc, group, birth_year,
                                                                         field_message):

@@ -83,7 +83,7 @@ def test_campaign_message_refusals_write_nothing(mtc, campaign, world):
     send = svc.campaign_message_send
     admin = mtc.users["movement_admin"]
     assert _refused(send, acting_user=admin, campaign=campaign, text=" ", key="a").fields == {
-        "text": "Write the message."}
+        "text": "Écrivez le message."}
     assert "text" in _refused(send, acting_user=admin, campaign=campaign, text="x" * 301,
                               key="a").fields
     assert "key" in _refused(send, acting_user=admin, campaign=campaign, text="Bonjour",
