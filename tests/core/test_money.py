@@ -9,7 +9,8 @@ from jigi.core.money import MAX_AMOUNT, MoneyError, round_francs, to_francs
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(1500, 1500), ("1500", 1500), ("1 500", 1500), ("1500.00", 1500), (Decimal("25"), 25)],
+    [(1500, 1500), ("1500", 1500), ("1 500", 1500), ("1500.00", 1500), (Decimal("25"), 25),
+     ("15.00", 15), ("1500.000", 1500)],
 )
 def test_to_francs_accepts_whole_francs(value, expected):
     assert to_francs(value) == expected
@@ -21,6 +22,10 @@ def test_to_francs_accepts_whole_francs(value, expected):
         (1500.0, "float_not_allowed"),
         (True, "float_not_allowed"),
         ("12.5", "fractional_franc"),
+        # Fifteen thousand with a thousands point, or fifteen? Refused, never guessed.
+        ("15.000", "thousands_point"),
+        ("1.500", "thousands_point"),
+        (" -250.000 ", "thousands_point"),
         ("abc", "not_a_number"),
         ("NaN", "not_a_number"),
         ("1e3", "not_a_number"),

@@ -11,6 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 # 10^15 F CFA is far beyond Mali's GDP; anything larger is a typing error, not money.
 MAX_AMOUNT = 10**15
 _PLAIN = re.compile(r"[+-]?[0-9]{1,20}(\.[0-9]{1,20})?")  # ASCII digits: \d matches "١٢٣" too
+# "15.000" is how many people write fifteen thousand: never read it as 15 F.
+_THOUSANDS_POINT = re.compile(r"[+-]?[0-9]{1,3}\.[0-9]{3}")
 
 
 class MoneyError(ValueError):
@@ -20,7 +22,8 @@ class MoneyError(ValueError):
 def to_francs(value: object, *, allow_zero: bool = False, allow_negative: bool = False) -> int:
     """Convert a user- or API-supplied amount to integer francs CFA.
 
-    Accepts int, Decimal and decimal strings ("1500", "1 500", "1500.00"). Refuses floats
+    Accepts int, Decimal and decimal strings ("1500", "1 500", "1500.00"). Refuses "15.000"
+    (fifteen thousand with a thousands point, or fifteen: a person must say which), floats
     (binary fractions are how rounding errors creep into ledgers), fractional francs,
     non-numbers and absurd magnitudes.
     """
@@ -35,6 +38,8 @@ def to_francs(value: object, *, allow_zero: bool = False, allow_negative: bool =
         # Plain decimal notation only: "1e3" or "0x10" are typing accidents, not amounts.
         if not _PLAIN.fullmatch(cleaned):
             raise MoneyError("not_a_number")
+        if _THOUSANDS_POINT.fullmatch(cleaned):
+            raise MoneyError("thousands_point")
         try:
             amount = Decimal(cleaned)
         except InvalidOperation:

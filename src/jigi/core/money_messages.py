@@ -18,6 +18,7 @@ MONEY_MESSAGES = {
     "float_not_allowed": _("Whole francs only: the franc CFA has no cents."),
     "too_large": _("This amount is not plausible."),
     "not_a_number": _("Enter an amount in francs CFA."),
+    "thousands_point": _("Whole francs, without a point or a comma: write 15000 or 15 000."),
 }
 
 

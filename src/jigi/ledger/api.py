@@ -37,6 +37,8 @@ _MONEY_MESSAGES = {
     "zero": lambda: gettext("The amount must be more than zero."),
     "negative": lambda: gettext("The amount must be more than zero."),
     "too_large": lambda: gettext("This amount is not plausible."),
+    "thousands_point": lambda: gettext(
+        "Whole francs, without a point or a comma: write 15000 or 15 000."),
 }
 
 
