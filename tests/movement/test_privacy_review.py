@@ -161,5 +161,6 @@ def test_the_audit_trail_keeps_a_confidential_cases_details_on_its_timeline(mtc)
                                                      "movement.case_closed"])
     assert rows.count() == 2
     for row in rows:
-        assert "30000" not in str(row.after) and "wages_recovered" not in str(row.after)
+        assert "30000" not in str(row.after)
+        assert "wages_recovered" not in str(row.after)
         assert row.after["details"] == "timeline"
