@@ -334,3 +334,19 @@ def test_callbacks_with_non_ascii_signature_or_token_are_refused_not_500(world, 
                            content_type="application/json")
         assert resp.status_code == 403
     assert MobileMoneyPayment.objects.get(pk=p.pk).status == PaymentStatus.PENDING
+
+
+def test_a_moov_order_id_on_the_orange_statement_is_not_that_payment(world, credit, sim):  # noqa: F811
+    from jigi.channels.momo.providers.base import StatementRow
+
+    payment = ask(world, credit, "ORD-X")
+    assert payment.provider == "simulator-moov"
+    row = StatementRow(day=timezone.now().date().isoformat(), txn_id="MP-ORANGE-1",
+                       order_id="ORD-X", phone="+22376999999", amount=5_000, status=SUCCESS)
+    counts = services.statement_import(acting_user=world.users["manager_a"],
+                                       provider="simulator", unit=world.caisse_a, rows=[row])
+    assert counts == {"unmatched": 1}
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    assert StatementLine.objects.get().payment is None
+    books_ok(world)

@@ -503,8 +503,11 @@ def statement_import(*, acting_user, provider: str, unit: Unit, rows: list[State
             continue
         payment = (MobileMoneyPayment.objects.select_related("unit")
                    .filter(provider=provider, provider_txn_id=row.txn_id).first()
+                   # By order id only a payment asked of this wallet: a Moov order id on the
+                   # Orange statement is not that payment's money.
                    or (MobileMoneyPayment.objects.select_related("unit")
-                       .filter(order_id=row.order_id).first() if row.order_id else None))
+                       .filter(provider=provider, order_id=row.order_id).first()
+                       if row.order_id else None))
         if payment is not None and not scope.covers_unit(payment.unit, write=True,
                                                          roles=MANAGER_ROLES):
             # Another unit's payment (another caisse, another organisation): never confirmed
