@@ -229,6 +229,27 @@ def test_cash_count_refusals(world, field):
     assert {"officer_id", "counted"} <= set(exc.value.fields)
 
 
+def test_a_network_officer_hands_in_at_two_caisses_the_same_day(world, field):
+    """One count per officer, caisse and day: counted at caisse A, then at caisse B; a second
+    count at A is a 409."""
+    from jigi.core.errors import ApplicationError
+    from jigi.orgs.models import Role
+    from jigi.orgs.services import role_grant
+    from tests.conftest import _user
+
+    roving = _user("roving_officer")
+    role_grant(user=roving, organisation=world.orgs.kondo, role=Role.LOAN_OFFICER, unit=None)
+    for teller, caisse in (("teller_a", world.caisse_a), ("teller_b", world.caisse_b)):
+        services.field_cash_count(acting_user=world.users[teller], caisse=caisse,
+                                  officer_id=roving.pk, day=field.today, counted=0)
+    assert set(FieldCashCount.objects.filter(user=roving).values_list("caisse_id", flat=True)) \
+        == {world.caisse_a.pk, world.caisse_b.pk}
+    with pytest.raises(ApplicationError) as exc:
+        services.field_cash_count(acting_user=world.users["teller_a"], caisse=world.caisse_a,
+                                  officer_id=roving.pk, day=field.today, counted=0)
+    assert (exc.value.status_code, exc.value.code) == (409, "already_counted")
+
+
 def test_conflict_review_refusals(world, field):
     from jigi.core.errors import ApplicationError
 

@@ -345,5 +345,7 @@ class FieldCashCount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "day"], name="channels_cash_count_day"),
+            # Per caisse: an officer of the whole network may hand in at two caisses a day.
+            models.UniqueConstraint(fields=["user", "caisse", "day"],
+                                    name="channels_cash_count_caisse_day"),
         ]

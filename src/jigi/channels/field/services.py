@@ -250,7 +250,7 @@ def field_cash_count(*, acting_user, caisse: Unit, officer_id: Any, day: Any, co
                      note: Any = "") -> FieldCashCount:
     """The cash a loan officer hands in at the end of a field day, counted by a teller or the
     caisse manager at her open drawer: what her posted items say (expected) against what is
-    counted. A difference needs a note. Once per officer and day. The counted cash moves from
+    counted. A difference needs a note. Once per officer, caisse and day. The counted cash moves from
     the officer's field subledger into the drawer in the same transaction."""
     require_role(acting_user, caisse, COUNTER_ROLES)
     officer = field_officers(caisse).filter(pk=officer_id).first() \
@@ -296,7 +296,7 @@ def field_cash_count(*, acting_user, caisse: Unit, officer_id: Any, day: Any, co
                              "entry": entry.pk if entry else None}, unit=caisse)
     except IntegrityError:
         raise conflict("already_counted", _("This officer's cash is already counted for this "
-                                            "day."), "day") from None
+                                            "day."), "day") from None  # at this caisse
     return count
 
 
