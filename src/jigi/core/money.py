@@ -11,8 +11,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 # 10^15 F CFA is far beyond Mali's GDP; anything larger is a typing error, not money.
 MAX_AMOUNT = 10**15
 _PLAIN = re.compile(r"[+-]?[0-9]{1,20}(\.[0-9]{1,20})?")  # ASCII digits: \d matches "١٢٣" too
-# "15.000" is how many people write fifteen thousand: never read it as 15 F.
-_THOUSANDS_POINT = re.compile(r"[+-]?[0-9]{1,3}\.[0-9]{3}")
+# "15.000" is how many people write fifteen thousand: never read it as 15 F. Nor are
+# "1.000.000" and "15,000" (a point or a comma every three digits) merely "not a number".
+_THOUSANDS_POINT = re.compile(r"[+-]?[0-9]{1,3}([.,][0-9]{3})+")
 
 
 class MoneyError(ValueError):
@@ -36,10 +37,10 @@ def to_francs(value: object, *, allow_zero: bool = False, allow_negative: bool =
     elif isinstance(value, str):
         cleaned = value.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
         # Plain decimal notation only: "1e3" or "0x10" are typing accidents, not amounts.
-        if not _PLAIN.fullmatch(cleaned):
-            raise MoneyError("not_a_number")
         if _THOUSANDS_POINT.fullmatch(cleaned):
             raise MoneyError("thousands_point")
+        if not _PLAIN.fullmatch(cleaned):
+            raise MoneyError("not_a_number")
         try:
             amount = Decimal(cleaned)
         except InvalidOperation:

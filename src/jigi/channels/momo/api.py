@@ -148,7 +148,7 @@ def refunds_list(request: HttpRequest, status: str = ""):
     qs = selectors.refunds_for_user(request.user).order_by("-requested_at", "-pk")
     if status:
         if status not in ("requested", "done", "failed"):
-            raise invalid({"status": "requested, done or failed."})
+            raise invalid({"status": _("Choose one of the allowed values.")})
         qs = qs.filter(status=status)
     return [refund_out(r) for r in qs[:500]]
 
@@ -157,7 +157,8 @@ class RefundConfirmIn(Schema):
     provider_ref: str
 
 
-@router.post("/refunds/{reference}/confirm", response=dict)
+# `path:`: a reference made from a statement's transaction id may hold a '/'.
+@router.post("/refunds/{path:reference}/confirm", response=dict)
 def refund_confirm(request: HttpRequest, reference: str, payload: RefundConfirmIn):
     return refund_out(services.refund_confirm(acting_user=request.user, reference=reference,
                                               provider_ref=payload.provider_ref))

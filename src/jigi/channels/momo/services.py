@@ -56,7 +56,7 @@ from jigi.channels.momo.providers.base import (
     StatementRow,
     TxStatus,
 )
-from jigi.channels.storable import storable, storable_text
+from jigi.channels.storable import printable, storable, storable_text
 from jigi.core.audit import audit_log
 from jigi.core.cleaning import clean_amount, clean_text, conflict, invalid, today
 from jigi.core.errors import ApplicationError, Forbidden, NotFound
@@ -623,12 +623,16 @@ def refund_confirm(*, acting_user, reference: Any, provider_ref: Any) -> Refund:
     no refund call, a Moov transfer may not have answered) confirmed `done` by a manager of
     the unit that holds its entry, with the portal's transaction reference. Moves no money:
     the refund's entry was posted when it was requested."""
-    reference = clean_text(reference, "reference", max_len=64)
     ref = clean_text(provider_ref, "provider_ref", max_len=64)
     if not ref:
         raise invalid({"provider_ref": _("Give the provider's transaction reference.")})
+    if not printable(ref):  # a lone surrogate: the database can neither store nor compare it
+        raise invalid({"provider_ref": _("Remove the control characters.")})
+    # A reference that cannot be one (not text, over 64 characters, unprintable) is unknown.
     found = (Refund.objects.select_related("journal_entry__book__unit")
-             .filter(reference=reference).first())
+             .filter(reference=reference.strip()).first()
+             if isinstance(reference, str) and 0 < len(reference.strip()) <= 64
+             and printable(reference.strip()) else None)
     if found is None:
         raise NotFound("refund_not_found", _("Refund not found."))
     unit = found.journal_entry.book.unit

@@ -11,6 +11,6 @@ urlpatterns = [
     path("channels/momo/report/", views.report, name="momo_report"),
     path("channels/momo/report/import/", views.statement_import, name="momo_import"),
     path("channels/momo/report/refund/<int:line_id>/", views.refund, name="momo_refund"),
-    path("channels/momo/report/refund/<str:reference>/confirm/", views.refund_confirm,
+    path("channels/momo/report/refund/<path:reference>/confirm/", views.refund_confirm,
          name="momo_refund_confirm"),
 ]

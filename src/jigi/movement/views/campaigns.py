@@ -34,7 +34,7 @@ from jigi.movement.models import (
 from jigi.movement.services import campaigns as svc
 from jigi.movement.services import messages as messages_svc
 from jigi.movement.services._common import is_movement_staff
-from jigi.orgs.models import MemberGroup, Organisation, Unit, UnitKind
+from jigi.orgs.models import MemberGroup, Organisation
 from jigi.web.view_helpers import new_key, refusal
 
 # What a campaign's status may become, with the button's words.
@@ -108,8 +108,8 @@ def _campaign_context(request, campaign, **extra) -> dict[str, Any]:
         "action_kinds": CampaignActionKind.choices, "groups": MemberGroup.choices,
         "today": today(), "v": {}, "errors": {}, "error": None, "form": "",
         "campaign_messages": list(campaign.messages.select_related("section")[:20]),
-        "sections": list(Unit.objects.filter(organisation_id=campaign.organisation_id,
-                                             kind=UnitKind.SECTION).order_by("name")),
+        # The sections she may text (an organiser: hers; the movement's administrator: all).
+        "sections": list(messages_svc.sections_for_sender(user, campaign.organisation_id)),
         "message_key": new_key(), **extra,
     }
 
