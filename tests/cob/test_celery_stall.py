@@ -38,3 +38,13 @@ def test_no_worker_fails_the_run_with_its_reason(world, portfolio, time_machine,
     assert cob_execute(run=again).status == RunStatus.DONE
     assert PartitionDay.objects.count() == again.partitions_total
     assert CobRun.objects.filter(status=RunStatus.FAILED).count() == 1
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", 900.0), ("15m", 900.0), ("-1", 900.0),
+                                               ("0", 900.0), ("inf", 900.0), ("nan", 900.0),
+                                               ("120", 120.0), ("2.5", 2.5)])
+def test_the_stall_setting_never_stops_the_workers(monkeypatch, raw, expected):
+    from jigi.cob.tasks import stall_seconds_setting
+
+    monkeypatch.setenv("JIGI_COB_STALL_SECONDS", raw)
+    assert stall_seconds_setting() == expected

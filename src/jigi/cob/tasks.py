@@ -77,7 +77,18 @@ def cob_run_task(run_id: int) -> None:
 
 # A day whose partitions stop finishing this long is failed (and can be resumed), rather than
 # waited on for ever: the workers are down, or listen on another queue or broker.
-STALL_SECONDS = float(os.environ.get("JIGI_COB_STALL_SECONDS", "900"))
+STALL_DEFAULT = 900.0
+
+
+def stall_seconds_setting() -> float:
+    """JIGI_COB_STALL_SECONDS, read when a run starts: a positive number of seconds; anything
+    else ("15m", "", "-1") falls back to the default instead of stopping the workers."""
+    raw = os.environ.get("JIGI_COB_STALL_SECONDS", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return STALL_DEFAULT
+    return value if value > 0 and value != float("inf") else STALL_DEFAULT
 
 
 def cob_execute_celery(*, run, progress=None, poll: float = 0.05,
@@ -87,7 +98,7 @@ def cob_execute_celery(*, run, progress=None, poll: float = 0.05,
     from jigi.cob.models import CobRun, PartitionDay, RunStatus
 
     progress = progress or (lambda *a, **k: None)
-    stall_seconds = STALL_SECONDS if stall_seconds is None else stall_seconds
+    stall_seconds = stall_seconds_setting() if stall_seconds is None else stall_seconds
     caisses = services.caisses_of(run.organisation)
     services.system_user(run.organisation)
     try:
