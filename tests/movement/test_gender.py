@@ -30,7 +30,7 @@ _numbers = iter(range(1, 1000))
 def _case(mtc, profile, category, opened_on, *, urgent=False, closed=False, outcome="",
           wages=0):
     # Confidential as intake makes it (by category): the outcome of a confidential case
-    # counts only for its assigned workers (tests/movement/test_privacy_review.py).
+    # counts only for its assigned workers (tests/movement/test_case_privacy.py).
     return Case.objects.create(
         organisation=mtc.org, section=profile.section, number=f"MTC-T-{next(_numbers):04d}",
         person=profile.person, profile=profile, category=category,

@@ -132,3 +132,16 @@ def test_case_message_refusals_write_nothing(mtc):
                     text="Bonjour").status_code == 403  # not assigned
     assert not CaseAction.objects.filter(kind="sms").exists()
     assert not OutboundMessage.objects.filter(purpose="case_message").exists()
+
+
+def test_a_campaign_message_reads_each_members_choice_with_her(mtc, campaign,
+                                                             django_assert_max_num_queries):
+    """The audience's SMS choices come with the members (one query for all), not one query
+    a member: 20 members, half opted in. Measured: 9 statements on SQLite, where the outbox's
+    prepared insert is not counted; at most 10 more where it is; 29 with a query a member."""
+    for k in range(20):
+        _phone(make_member(mtc), 100 + k, opt_in=k % 2 == 0)
+    with django_assert_max_num_queries(20):
+        sent = svc.campaign_message_send(acting_user=mtc.users["movement_admin"],
+                                         campaign=campaign, text="Réunion samedi.", key="q-1")
+    assert (sent.queued, sent.skipped) == (10, 10)

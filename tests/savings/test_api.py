@@ -334,7 +334,7 @@ def test_interest_api_runs_once_per_period(world, counter, client_for):
     c = client_for("manager_a")
     url = f"/api/v1/savings/caisses/{world.caisse_a.pk}/interest"
     # A period that has ended (the year before the counter's day; the API refuses periods
-    # still running: see test_review_edges).
+    # still running: see test_bad_input_edges).
     r = c.post(url, {"period_end": "2025-12-31"}, content_type="application/json")
     assert r.status_code == 200, r.content
     assert r.json()["created"] >= 1

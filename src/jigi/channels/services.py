@@ -191,6 +191,11 @@ def sms_simulate_reports(*, limit: int = 10_000, now=None) -> int:
 
 
 def _preference(person) -> SmsPreference | None:
+    """Her choice: read with the person when the caller loaded it (`select_related(
+    "person__sms_preference")`, a campaign's audience: no query a member), else asked now."""
+    cached = SmsPreference._meta.get_field("person").remote_field  # person.sms_preference
+    if cached.is_cached(person):
+        return cached.get_cached_value(person)
     return SmsPreference.objects.filter(person=person).first()
 
 

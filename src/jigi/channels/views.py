@@ -79,8 +79,8 @@ def send_now(request):
         raise PermissionDenied
     # A page waits for the answer: with a throttled gateway, about five seconds' worth.
     rate = conf.sms_rate(conf.sms_backend_name())
-    # Only what she may read: a caisse manager's press sends her caisse's messages, never
-    # another caisse's or organisation's (nor spends their SMS budget).
+    # Only the messages of the units she manages (case messages included, which she sends
+    # without reading): never another caisse's or organisation's, nor their SMS budget.
     report = sms_send_queued(limit=500 if not rate else max(1, int(rate * 5)),
                              only=selectors.sendable_q(user_scope(request.user),
                                                        roles=SEND_ROLES))

@@ -14,7 +14,7 @@ from jigi.movement.selectors_cases import CaseFilters
 from jigi.web.forms import FormErrors, amount_text, clean_text, parse_date, parse_int
 
 __all__ = ["ACTION_CHOICES", "FormErrors", "read_action", "read_close", "read_filters",
-           "read_intake"]
+           "read_intake", "read_sms"]
 
 # What a worker may record from the case page (intake and closure have their own forms).
 ACTION_CHOICES = [(k.value, k.label) for k in ActionKind
@@ -75,6 +75,16 @@ def read_action(data) -> dict[str, Any]:
         "next_step_due": parse_date(data, "next_step_due", errors),
         "version": _version(data, errors),
     }
+    if errors:
+        raise FormErrors(errors)
+    return out
+
+
+def read_sms(data) -> dict[str, Any]:
+    """The case page's SMS form: the text (checked by the service) and the case's version the
+    form was drawn with (a second click of it is a 409)."""
+    errors: dict[str, Any] = {}
+    out = {"text": data.get("text", ""), "version": _version(data, errors)}
     if errors:
         raise FormErrors(errors)
     return out

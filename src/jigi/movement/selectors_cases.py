@@ -55,14 +55,14 @@ def cases_visible(user) -> QuerySet[Case]:
     return Case.objects.filter(q, organisation__kind=OrgKind.MOVEMENT)
 
 
-def _live_assignment(user):
+def live_assignment(user):
     return CaseAssignment.objects.filter(case=OuterRef("pk"), user_id=getattr(user, "pk", None),
                                          ended_at__isnull=True)
 
 
 def cases_with_access(user) -> QuerySet[Case]:
     """cases_visible, annotated with `assigned` (a live assignment of the user)."""
-    return cases_visible(user).annotate(assigned=Exists(_live_assignment(user)))
+    return cases_visible(user).annotate(assigned=Exists(live_assignment(user)))
 
 
 def get_case_for_user(user, pk: Any) -> Case:

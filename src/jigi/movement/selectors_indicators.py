@@ -38,14 +38,8 @@ from jigi.movement.decent_work import (
     month_start,
 )
 from jigi.movement.gender import CaseRow, Inclusion, TrainingRow, Who, inclusion
-from jigi.movement.models import (
-    Case,
-    CaseAssignment,
-    CaseStatus,
-    IndicatorSnapshot,
-    LegalSetting,
-    MemberProfile,
-)
+from jigi.movement.models import Case, CaseStatus, IndicatorSnapshot, LegalSetting, MemberProfile
+from jigi.movement.selectors_cases import live_assignment
 from jigi.movement.services._common import STAFF_ROLES
 from jigi.orgs.models import MemberGroup, Organisation, OrgKind, Unit, UnitKind
 from jigi.orgs.scoping import user_scope
@@ -320,8 +314,7 @@ def gender_dashboard(user, *, period: Period, section: Any = None, group: Any = 
         # a confidential case is one of its details (selectors_cases): it counts only for its
         # assigned workers; the others count the case and its status, as the list shows them
         # (a period of one day would otherwise tell what came of one case).
-        qs = qs.annotate(_assigned=Exists(CaseAssignment.objects.filter(
-            case=OuterRef("pk"), user_id=getattr(user, "pk", None), ended_at__isnull=True)))
+        qs = qs.annotate(_assigned=Exists(live_assignment(user)))
         for (sex, bd, by, area, group_, section_group, origin, category, urgency, status,
              outcome, wages, confidential, assigned) in qs.values_list(
                 "person__sex", "person__birth_date", "person__birth_year",

@@ -88,7 +88,7 @@ def campaign_audience(campaign: Campaign, section: Unit | None = None):
     in the campaign's groups (all groups when it names none), in `section` when given."""
     qs = (MemberProfile.objects.filter(membership__organisation_id=campaign.organisation_id)
           .exclude(membership__status=MembershipStatus.ENDED)
-          .select_related("person").order_by("pk"))
+          .select_related("person", "person__sms_preference").order_by("pk"))
     if campaign.groups:
         qs = qs.filter(group__in=campaign.groups)
     if section is not None:

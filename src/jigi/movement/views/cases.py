@@ -35,7 +35,7 @@ from jigi.movement.services._common import STAFF_ROLES, is_movement_staff
 from jigi.orgs.models import Unit, UnitKind
 from jigi.orgs.scoping import user_scope
 from jigi.people.selectors import get_person_for_user, person_search_for_user
-from jigi.web.forms import clean_text, parse_int
+from jigi.web.forms import clean_text
 from jigi.web.view_helpers import refusal
 
 LINK_SCOPES = [("health", gettext_lazy("Health coverage (UTM)")),
@@ -252,13 +252,8 @@ def case_sms(request, pk: int):
     user = request.user
     case = _handled_case(user, pk)
     try:
-        # The case's version the form was drawn with: a second click of it is a 409.
-        errors: dict[str, Any] = {}
-        version = parse_int(request.POST, "version", errors)
-        if errors:
-            raise forms.FormErrors(errors)
-        messages_svc.case_message_send(acting_user=user, case=case, version=version,
-                                       text=request.POST.get("text", ""))
+        messages_svc.case_message_send(acting_user=user, case=case,
+                                       **forms.read_sms(request.POST))
     except forms.FormErrors as exc:
         return _answer(request, case, exc, "")
     except ApplicationError as exc:

@@ -1,4 +1,4 @@
-"""Review of issue #8's edges: what outsiders post (a gateway's delivery report, a provider's
+"""Issue #8's untrusted input: what outsiders post (a gateway's delivery report, a provider's
 callback, a statement) never makes a 500 nor a half-written record, even with a NUL
 (PostgreSQL refuses it in text and JSON); a statement imported by one unit never confirms
 another unit's payment; unmatched money with a long transaction id can be refunded; the

@@ -1,4 +1,4 @@
-"""Review of the sixth session's mobile-money refund confirmation: the report page's title, a
+"""The mobile-money refund confirmation: the report page's title, a
 refund whose reference holds a slash, and what the confirmation refuses without a 500."""
 
 from __future__ import annotations

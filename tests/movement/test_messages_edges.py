@@ -1,4 +1,4 @@
-"""Review of the sixth session's SMS to members: a section's organiser texts her section only,
+"""SMS to members, edges: a section's organiser texts her section only,
 a double click on the case's SMS form sends one SMS, line breaks are text, a concurrent second
 click of the campaign form is no 500, and the screens' refusals (outsiders, unassigned
 workers) write nothing."""

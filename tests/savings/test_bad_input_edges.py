@@ -1,4 +1,4 @@
-"""Bad input found in review: amounts written with a thousands point, counts naming one
+"""Bad input at the counter: amounts written with a thousands point, counts naming one
 denomination twice, absurd value dates, a reversal into a closed account, a malformed product
 id on the settings screen, a statement period the wrong way round."""
 

@@ -1,4 +1,4 @@
-"""Review of issue #7's privacy rules: what staff who are not assigned to a confidential case
+"""Issue #7's privacy rules: what staff who are not assigned to a confidential case
 may learn of it through the list filters and the gender dashboard, and petitions confirmed
 after they closed."""
 
